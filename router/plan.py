@@ -1,0 +1,73 @@
+"""Query plan nodes: what to fetch from which subgraph, and in what order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import SelectionSetNode, print_ast
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One request to one subgraph.
+
+    `requires` is set for `_entities` fetches: the selection (under a type condition)
+    that turns each object at the flatten path into a representation.
+    `response_keys` are the client-visible fields this fetch supplies, to place
+    errors when the whole fetch fails.
+    """
+
+    service: str
+    operation: str
+    variables: tuple[str, ...]
+    response_keys: tuple[str, ...]
+    requires: SelectionSetNode | None = None
+    typename_rewrite: str | None = None
+
+
+@dataclass(frozen=True)
+class Flatten:
+    path: tuple[str, ...]
+    node: Fetch
+
+
+@dataclass(frozen=True)
+class Sequence:
+    nodes: tuple[PlanNode, ...]
+
+
+@dataclass(frozen=True)
+class Parallel:
+    nodes: tuple[PlanNode, ...]
+
+
+PlanNode = Fetch | Flatten | Sequence | Parallel
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """The plan of one operation; `node` is None when the router answers alone."""
+
+    node: PlanNode | None
+    operation_type: str
+
+
+def plan_to_dict(node: PlanNode | None) -> dict[str, Any] | None:
+    """The plan as JSON, shaped like Apollo's query plan output."""
+    if node is None:
+        return None
+    if isinstance(node, Fetch):
+        out: dict[str, Any] = {
+            "kind": "Fetch",
+            "serviceName": node.service,
+            "variableUsages": list(node.variables),
+            "operation": node.operation,
+        }
+        if node.requires is not None:
+            out["requires"] = print_ast(node.requires)
+        return out
+    if isinstance(node, Flatten):
+        return {"kind": "Flatten", "path": list(node.path), "node": plan_to_dict(node.node)}
+    kind = "Sequence" if isinstance(node, Sequence) else "Parallel"
+    return {"kind": kind, "nodes": [plan_to_dict(n) for n in node.nodes]}

@@ -1,0 +1,230 @@
+"""Plan operations: root field grouping, fetch ordering, and the plan cache."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Sequence
+from threading import Lock
+
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    NamedTypeNode,
+    NameNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionNode,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    VariableNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    print_ast,
+)
+from graphql.language import ListTypeNode, NonNullTypeNode
+
+from router import plan as p
+from router.planner import INTROSPECTION_ROOTS, PlanningError, _Build, _Group, _operation
+from router.selection import SSet, variables_used
+from router.supergraph import Supergraph
+
+_Item = tuple[FieldNode, tuple[tuple[DirectiveNode, ...], ...]]
+_REPRESENTATIONS = VariableDefinitionNode(
+    variable=VariableNode(name=NameNode(value="representations")),
+    type=NonNullTypeNode(
+        type=ListTypeNode(type=NonNullTypeNode(type=NamedTypeNode(name=NameNode(value="_Any"))))
+    ),
+    directives=(),
+)
+
+
+def _root_items(
+    build: _Build, sels: Sequence[SelectionNode], chain: tuple[tuple[DirectiveNode, ...], ...]
+) -> list[_Item]:
+    """Root fields in document order, with the directives of the fragments around them."""
+    items: list[_Item] = []
+    for sel in sels:
+        if isinstance(sel, FieldNode):
+            items.append((sel, chain))
+        else:
+            _, inner = build.fragment_parts(sel)
+            assert isinstance(sel, FragmentSpreadNode | InlineFragmentNode)
+            sub_chain = (*chain, tuple(sel.directives)) if sel.directives else chain
+            items.extend(_root_items(build, inner, sub_chain))
+    return items
+
+
+def _plan_roots(build: _Build, op: OperationDefinitionNode) -> list[_Group]:
+    sg = build.sg
+    root_type = sg.schema.get_root_type(op.operation)
+    if root_type is None:
+        raise PlanningError(f"the schema has no {op.operation.value} type")
+    roots: list[_Group] = []
+    by_graph: dict[str, _Group] = {}
+    for fnode, chain in _root_items(build, op.selection_set.selections, ()):
+        name = fnode.name.value
+        if name == "__typename" or name in INTROSPECTION_ROOTS:
+            continue
+        candidates = sg.field_graphs(root_type.name, name)
+        if not candidates:
+            raise PlanningError(f"no subgraph resolves {root_type.name}.{name}")
+        if op.operation == OperationType.MUTATION:
+            # Document order is the contract: only a run of consecutive fields shares a fetch.
+            last = roots[-1] if roots else None
+            group = last if last is not None and last.graph in candidates else None
+            if group is None:
+                group = build.new_group(candidates[0], (), None)
+                roots.append(group)
+        else:
+            graph = next((c for c in candidates if c in by_graph), candidates[0])
+            group = by_graph.get(graph)
+            if group is None:
+                group = by_graph[graph] = build.new_group(graph, (), None)
+                roots.append(group)
+        out = group.selection
+        for directives in chain:
+            out = out.fragment(root_type.name, directives)
+        build.select_object(group, root_type, [fnode], (), out, None)
+    return roots
+
+
+def _fetch(build: _Build, g: _Group, op: OperationDefinitionNode, index: int) -> p.Fetch:
+    if g.entity_type is None:
+        selection = g.selection.to_ast()
+        operation = op.operation
+        var_defs: list[VariableDefinitionNode] = []
+    else:
+        inner = SSet()
+        inner.fragment(g.entity_type).items.update(g.selection.items)
+        entities = FieldNode(
+            name=NameNode(value="_entities"),
+            arguments=(),
+            directives=(),
+            selection_set=inner.to_ast(),
+        )
+        entities = _with_representations(entities)
+        selection = SelectionSetNode(selections=(entities,))
+        operation = OperationType.QUERY
+        var_defs = [_REPRESENTATIONS]
+    used = variables_used(selection)
+    defs = {d.variable.name.value: d for d in op.variable_definitions or ()}
+    var_defs += [defs[v] for v in used if v in defs]
+    name = None
+    if op.name:
+        name = NameNode(value=f"{op.name.value}__{build.name(g.graph)}__{index}")
+    document = OperationDefinitionNode(
+        operation=operation,
+        name=name,
+        variable_definitions=tuple(var_defs),
+        directives=(),
+        selection_set=selection,
+    )
+    return p.Fetch(
+        service=build.name(g.graph),
+        operation=print_ast(document),
+        variables=tuple(v for v in used if v in defs),
+        response_keys=tuple(g.selection.response_keys()),
+        requires=g.requires.to_ast() if g.entity_type is not None else None,
+        typename_rewrite=g.typename_rewrite,
+    )
+
+
+def _with_representations(node: FieldNode) -> FieldNode:
+    from graphql import ArgumentNode
+
+    arg = ArgumentNode(
+        name=NameNode(value="representations"),
+        value=VariableNode(name=NameNode(value="representations")),
+    )
+    return FieldNode(
+        name=node.name, arguments=(arg,), directives=(), selection_set=node.selection_set
+    )
+
+
+def _levels(groups: Sequence[_Group], members: set[int]) -> list[list[_Group]]:
+    """Groups by stage: each runs after every group it depends on."""
+    level: dict[int, int] = {}
+
+    def depth(gid: int) -> int:
+        if gid not in level:
+            deps = [d for d in groups[gid].deps if d in members]
+            level[gid] = 1 + max((depth(d) for d in deps), default=-1)
+        return level[gid]
+
+    for gid in members:
+        depth(gid)
+    out: list[list[_Group]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for g in groups:
+        if g.id in level:
+            out[level[g.id]].append(g)
+    return out
+
+
+def _node(fetch: p.Fetch, g: _Group) -> p.PlanNode:
+    return fetch if g.entity_type is None else p.Flatten(g.path, fetch)
+
+
+def _compose(nodes: list[p.PlanNode], kind: type[p.Sequence] | type[p.Parallel]) -> p.PlanNode:
+    return nodes[0] if len(nodes) == 1 else kind(tuple(nodes))
+
+
+def build_plan(sg: Supergraph, doc: DocumentNode, operation_name: str | None) -> p.QueryPlan:
+    op = _operation(doc, operation_name)
+    build = _Build(sg, doc, op)
+    roots = _plan_roots(build, op)
+    fetches = {g.id: _fetch(build, g, op, i) for i, g in enumerate(build.groups)}
+
+    def staged(members: set[int]) -> p.PlanNode | None:
+        stages = [
+            _compose([_node(fetches[g.id], g) for g in level], p.Parallel)
+            for level in _levels(build.groups, members)
+            if level
+        ]
+        return _compose(stages, p.Sequence) if stages else None
+
+    node: p.PlanNode | None
+    if op.operation == OperationType.MUTATION and len(roots) > 1:
+        # Each root's groups were created while planning it, before the next root.
+        bounds = [r.id for r in roots] + [len(build.groups)]
+        parts = [staged(set(range(a, b))) for a, b in zip(bounds, bounds[1:], strict=False)]
+        node = p.Sequence(tuple(x for x in parts if x is not None))
+    else:
+        node = staged({g.id for g in build.groups})
+    return p.QueryPlan(node, op.operation.value)
+
+
+class PlanCache:
+    """Bounded LRU of plans keyed by (document hash, operation name)."""
+
+    def __init__(self, sg: Supergraph, max_size: int = 512) -> None:
+        self.sg = sg
+        self.max_size = max_size
+        self._plans: OrderedDict[tuple[str, str | None], p.QueryPlan] = OrderedDict()
+        self._lock = Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(query: str, operation_name: str | None) -> tuple[str, str | None]:
+        return hashlib.sha256(query.encode()).hexdigest(), operation_name
+
+    def get(
+        self, query: str, doc: DocumentNode, operation_name: str | None
+    ) -> tuple[p.QueryPlan, bool]:
+        """The plan and whether it came from the cache."""
+        key = self.key(query, operation_name)
+        with self._lock:
+            found = self._plans.get(key)
+            if found is not None:
+                self._plans.move_to_end(key)
+                self.hits += 1
+                return found, True
+        made = build_plan(self.sg, doc, operation_name)
+        with self._lock:
+            self.misses += 1
+            self._plans[key] = made
+            while len(self._plans) > self.max_size:
+                self._plans.popitem(last=False)
+        return made, False

@@ -1,0 +1,132 @@
+"""Selection sets the planner builds for one subgraph, merged as they grow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from graphql import (
+    ArgumentNode,
+    DirectiveNode,
+    FieldNode,
+    InlineFragmentNode,
+    NamedTypeNode,
+    NameNode,
+    Node,
+    OperationDefinitionNode,
+    SelectionNode,
+    SelectionSetNode,
+    VariableNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
+
+
+@dataclass
+class SField:
+    name: str
+    alias: str | None = None
+    arguments: tuple[ArgumentNode, ...] = ()
+    directives: tuple[DirectiveNode, ...] = ()
+    sub: SSet | None = None
+
+    def to_ast(self) -> FieldNode:
+        return FieldNode(
+            alias=NameNode(value=self.alias) if self.alias else None,
+            name=NameNode(value=self.name),
+            arguments=self.arguments,
+            directives=self.directives,
+            selection_set=self.sub.to_ast() if self.sub is not None else None,
+        )
+
+
+@dataclass
+class SFragment:
+    type_condition: str
+    directives: tuple[DirectiveNode, ...]
+    sub: SSet
+
+    def to_ast(self) -> InlineFragmentNode:
+        return InlineFragmentNode(
+            type_condition=NamedTypeNode(name=NameNode(value=self.type_condition)),
+            directives=self.directives,
+            selection_set=self.sub.to_ast(),
+        )
+
+
+def _sig(nodes: Iterable[Node]) -> str:
+    return ",".join(print_ast(n) for n in nodes)
+
+
+@dataclass
+class SSet:
+    """An ordered selection set in which identical selections are merged, not repeated."""
+
+    items: dict[str, SField | SFragment] = field(default_factory=dict)
+
+    def field(
+        self,
+        name: str,
+        alias: str | None = None,
+        arguments: Iterable[ArgumentNode] | None = (),
+        directives: Iterable[DirectiveNode] | None = (),
+        *,
+        composite: bool = False,
+    ) -> SField:
+        arguments, directives = tuple(arguments or ()), tuple(directives or ())
+        if alias == name:
+            alias = None
+        key = f"{alias or name}:{name}({_sig(arguments)}){_sig(directives)}"
+        existing = self.items.get(key)
+        if isinstance(existing, SField):
+            return existing
+        made = SField(name, alias, arguments, directives, SSet() if composite else None)
+        self.items[key] = made
+        return made
+
+    def fragment(self, type_condition: str, directives: Iterable[DirectiveNode] | None = ()) -> SSet:
+        directives = tuple(directives or ())
+        key = f"...{type_condition}{_sig(directives)}"
+        existing = self.items.get(key)
+        if isinstance(existing, SFragment):
+            return existing.sub
+        made = SFragment(type_condition, directives, SSet())
+        self.items[key] = made
+        return made.sub
+
+    def response_keys(self) -> list[str]:
+        keys: list[str] = []
+        for item in self.items.values():
+            if isinstance(item, SField):
+                if item.name != "__typename":
+                    keys.append(item.alias or item.name)
+            else:
+                keys.extend(k for k in item.sub.response_keys() if k not in keys)
+        return keys
+
+    def to_ast(self) -> SelectionSetNode:
+        return SelectionSetNode(selections=tuple(i.to_ast() for i in self.items.values()))
+
+
+@lru_cache(maxsize=1024)
+def parse_field_set(field_set: str) -> tuple[SelectionNode, ...]:
+    """A join__FieldSet string as selections (`id organization { id }`)."""
+    doc = parse("{" + field_set + "}", no_location=True)
+    op = doc.definitions[0]
+    assert isinstance(op, OperationDefinitionNode)
+    return tuple(op.selection_set.selections)
+
+
+def variables_used(node: Node) -> list[str]:
+    names: list[str] = []
+
+    class _Collect(Visitor):
+        def enter_variable(self, var: VariableNode, *_: object) -> None:
+            if var.name.value not in names:
+                names.append(var.name.value)
+
+    visit(node, _Collect())
+    return names

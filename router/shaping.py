@@ -1,0 +1,209 @@
+"""Shape the merged subgraph data into the client's response.
+
+The response tree holds everything the fetches returned, including fields the
+planner added (keys, `__typename`, required fields). Walking the client's operation
+over it keeps only what was asked, under the client's aliases, in the client's order,
+and applies the GraphQL spec's null propagation (section 6.4.4, "Handling Field Errors").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLIncludeDirective,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SchemaMetaFieldDef,
+    SelectionSetNode,
+    TypeMetaFieldDef,
+    TypeNameMetaFieldDef,
+    is_abstract_type,
+    is_leaf_type,
+)
+from graphql.execution.values import VariableValues, get_directive_values
+
+Json = Any
+_ObjectLike = GraphQLObjectType | GraphQLInterfaceType
+
+
+class _Bubble:
+    """A non-null violation travelling up to the nearest nullable position."""
+
+
+BUBBLE = _Bubble()
+
+
+class Shaper:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: VariableValues,
+        errors: list[dict[str, Any]],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.errors = errors
+        self._error_prefixes: set[tuple[str | int, ...]] = set()
+        for e in errors:
+            self._note(e.get("path"))
+
+    def _note(self, path: Sequence[str | int] | None) -> None:
+        if path:
+            for i in range(1, len(path) + 1):
+                self._error_prefixes.add(tuple(path[:i]))
+
+    def shape(self, op: OperationDefinitionNode, tree: dict[str, Json]) -> dict[str, Json] | None:
+        root = self.schema.get_root_type(op.operation)
+        assert root is not None
+        result = self.complete_object(tree, root, [op.selection_set], [])
+        return None if result is BUBBLE else result  # type: ignore[return-value]
+
+    # -- field collection -------------------------------------------------------
+
+    def included(self, node: FieldNode | FragmentSpreadNode | InlineFragmentNode) -> bool:
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include and include.get("if") is False)
+
+    def applies(self, cond: str | None, runtime: _ObjectLike) -> bool:
+        if cond is None or cond == runtime.name:
+            return True
+        cond_type = self.schema.get_type(cond)
+        if isinstance(runtime, GraphQLObjectType) and is_abstract_type(cond_type):
+            return self.schema.is_sub_type(cond_type, runtime)  # type: ignore[arg-type]
+        return False
+
+    def collect(
+        self,
+        runtime: _ObjectLike,
+        sets: Sequence[SelectionSetNode],
+        out: dict[str, list[FieldNode]] | None = None,
+    ) -> dict[str, list[FieldNode]]:
+        out = {} if out is None else out
+        for selection_set in sets:
+            for sel in selection_set.selections:
+                if not self.included(sel):  # type: ignore[arg-type]
+                    continue
+                if isinstance(sel, FieldNode):
+                    key = sel.alias.value if sel.alias else sel.name.value
+                    out.setdefault(key, []).append(sel)
+                elif isinstance(sel, InlineFragmentNode):
+                    cond = sel.type_condition.name.value if sel.type_condition else None
+                    if self.applies(cond, runtime):
+                        self.collect(runtime, [sel.selection_set], out)
+                elif isinstance(sel, FragmentSpreadNode):
+                    frag = self.fragments.get(sel.name.value)
+                    if frag and self.applies(frag.type_condition.name.value, runtime):
+                        self.collect(runtime, [frag.selection_set], out)
+        return out
+
+    # -- completion -------------------------------------------------------------
+
+    def runtime_type(self, static: GraphQLOutputType, obj: dict[str, Json]) -> _ObjectLike | None:
+        if isinstance(static, GraphQLObjectType):
+            return static
+        found = self.schema.get_type(str(obj.get("__typename")))
+        if isinstance(found, GraphQLObjectType) and self.schema.is_sub_type(
+            static,  # type: ignore[arg-type]
+            found,
+        ):
+            return found
+        # Only an @interfaceObject answered: the concrete type is unknown, but fields
+        # declared on the interface can still be shaped.
+        return static if isinstance(static, GraphQLInterfaceType) else None
+
+    def field_def(self, parent: _ObjectLike, name: str) -> GraphQLField | None:
+        if name == "__schema":
+            return SchemaMetaFieldDef
+        if name == "__type":
+            return TypeMetaFieldDef
+        if name == "__typename":
+            return TypeNameMetaFieldDef
+        return parent.fields.get(name)
+
+    def complete_object(
+        self,
+        obj: Json,
+        static: GraphQLOutputType,
+        sets: Sequence[SelectionSetNode],
+        path: list[str | int],
+    ) -> dict[str, Json] | _Bubble | None:
+        if not isinstance(obj, dict):
+            self.error(f"Expected an object for {static}, got {type(obj).__name__}.", path)
+            return None
+        runtime = self.runtime_type(static, obj)
+        if runtime is None:
+            self.error(f"Could not resolve the runtime type of {static}.", path)
+            return None
+        result: dict[str, Json] = {}
+        for key, nodes in self.collect(runtime, sets).items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                typename = obj.get("__typename")
+                result[key] = typename if isinstance(typename, str) else runtime.name
+                if isinstance(runtime, GraphQLObjectType):
+                    result[key] = runtime.name
+                continue
+            fdef = self.field_def(runtime, name)
+            if fdef is None:
+                continue
+            sub_sets = [n.selection_set for n in nodes if n.selection_set is not None]
+            label = f"{runtime.name}.{name}"
+            value = self.complete(obj.get(key), fdef.type, sub_sets, [*path, key], label)
+            if value is BUBBLE:
+                return BUBBLE
+            result[key] = value
+        return result
+
+    def complete(
+        self,
+        value: Json,
+        t: GraphQLOutputType,
+        sets: Sequence[SelectionSetNode],
+        path: list[str | int],
+        label: str,
+    ) -> Json:
+        if isinstance(t, GraphQLNonNull):
+            inner = self.complete(value, t.of_type, sets, path, label)
+            if inner is None or inner is BUBBLE:
+                if tuple(path) not in self._error_prefixes:
+                    self.error(f"Cannot return null for non-nullable field {label}.", path)
+                return BUBBLE
+            return inner
+        if value is None:
+            return None
+        if isinstance(t, GraphQLList):
+            if not isinstance(value, list):
+                self.error(f"Expected a list for {label}.", path)
+                return None
+            items = [
+                self.complete(item, t.of_type, sets, [*path, i], label)
+                for i, item in enumerate(value)
+            ]
+            return None if any(item is BUBBLE for item in items) else items
+        if is_leaf_type(t):
+            return value
+        shaped = self.complete_object(value, t, sets, path)
+        return None if shaped is BUBBLE else shaped
+
+    def error(self, message: str, path: list[str | int]) -> None:
+        self.errors.append({"message": message, "path": list(path)})
+        self._note(path)
+

@@ -1,0 +1,148 @@
+"""Tables of the `identity` schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal_column,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base
+
+SCHEMA = "identity"
+
+
+def _now() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Tenant(Base):
+    """Global: read by slug at login, before any tenant is bound."""
+
+    __tablename__ = "tenant"
+    __table_args__ = ({"schema": SCHEMA},)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    base_currency: Mapped[str] = mapped_column(String(3), server_default="EUR")
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class User(Base):
+    __tablename__ = "user"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["identity.tenant.id"]),
+        Index("uq_user_tenant_id_email", "tenant_id", func.lower(literal_column("email")), unique=True),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    created_at: Mapped[dt.datetime] = _now()
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Role(Base):
+    __tablename__ = "role"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["identity.tenant.id"]),
+        UniqueConstraint("tenant_id", "name"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(63))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    permissions: Mapped[list[str]] = mapped_column(ARRAY(String(63)))
+    builtin: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["identity.user.tenant_id", "identity.user.id"]
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "role_id"], ["identity.role.tenant_id", "identity.role.id"]
+        ),
+        Index("ix_user_role_tenant_id_role_id", "tenant_id", "role_id"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    role_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
+class RefreshToken(Base):
+    """One row per issued refresh token; a family is one login's chain of rotations."""
+
+    __tablename__ = "refresh_token"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["identity.user.tenant_id", "identity.user.id"]
+        ),
+        UniqueConstraint("tenant_id", "token_hash"),
+        Index("ix_refresh_token_tenant_id_family_id", "tenant_id", "family_id"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    family_id: Mapped[uuid.UUID]
+    user_id: Mapped[uuid.UUID]
+    token_hash: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[dt.datetime] = _now()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    rotated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SigningKey(Base):
+    """Global: token keys. The newest unretired key signs; every unretired key verifies."""
+
+    __tablename__ = "signing_key"
+    __table_args__ = ({"schema": SCHEMA},)
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[dt.datetime] = _now()
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottle(Base):
+    """Global, keyed by a hash of (tenant slug, email) whether or not they exist, so the
+    throttle itself reveals nothing about which accounts exist."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = ({"schema": SCHEMA},)
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    window_started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
