@@ -62,7 +62,7 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(cfg, revision)
 
 
-async def migrate(owner: URL, app: URL, settings: Settings, *, revision: str = "head") -> None:
+async def migrate(owner: URL, app: URL, settings: Settings, *, revision: str = "heads") -> None:
     engine = create_async_engine(owner)
     try:
         await ensure_app_role(engine, settings, app)

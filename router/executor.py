@@ -103,11 +103,11 @@ class Executor:
         used = {v: variables[v] for v in fetch.variables if v in variables}
         try:
             response = await self.call(fetch, used, headers)
-        except Exception as exc:  # noqa: BLE001 - any failure is that subgraph's fields' error
+        except Exception as exc:
             for key in fetch.response_keys:
                 state.errors.append(_failure(fetch.service, exc, [key]))
             return
-        merge(state.tree, response.get("data") or {})
+        merge(state.tree, response.get("data") or {}, self.schema)
         for error in response.get("errors") or ():
             state.errors.append(_tag(error, fetch.service, error.get("path")))
 
@@ -145,7 +145,7 @@ class Executor:
             entities = (response.get("data") or {}).get("_entities")
             if response.get("data") is not None and not isinstance(entities, list | None):
                 raise ValueError("malformed _entities result")
-        except Exception as exc:  # noqa: BLE001 - any failure is that subgraph's fields' error
+        except Exception as exc:
             first_key = fetch.response_keys[:1]
             for group in owners:
                 for _, path in group:
@@ -229,7 +229,9 @@ def objects_at(
     return [(v, at) for v, at in current if isinstance(v, dict)]
 
 
-def merge(target: dict[str, Json], source: dict[str, Json], schema: GraphQLSchema | None = None) -> None:
+def merge(
+    target: dict[str, Json], source: dict[str, Json], schema: GraphQLSchema | None = None
+) -> None:
     for key, value in source.items():
         have = target.get(key)
         if key == "__typename" and have is not None and schema is not None:
@@ -250,8 +252,6 @@ def merge(target: dict[str, Json], source: dict[str, Json], schema: GraphQLSchem
 
 def _tag(error: Json, service: str, path: Json) -> dict[str, Json]:
     out: dict[str, Json] = {"message": str(error.get("message", "subgraph error"))}
-    if error.get("locations") and path is None:
-        pass
     if path:
         out["path"] = list(path)
     extensions = dict(error.get("extensions") or {})

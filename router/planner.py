@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from threading import Lock
 
 from graphql import (
-    DirectiveNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -23,21 +19,13 @@ from graphql import (
     GraphQLOutputType,
     GraphQLUnionType,
     InlineFragmentNode,
-    NamedTypeNode,
-    NameNode,
     OperationDefinitionNode,
-    OperationType,
     SelectionNode,
-    SelectionSetNode,
-    VariableDefinitionNode,
-    VariableNode,
     get_named_type,
     is_composite_type,
-    print_ast,
 )
 
-from router import plan as p
-from router.selection import SSet, parse_field_set, variables_used
+from router.selection import SSet, parse_field_set
 from router.supergraph import JoinField, Supergraph
 
 Path = tuple[str, ...]
@@ -179,9 +167,7 @@ class _Build:
                     return False
         return True
 
-    def fragment_parts(
-        self, sel: SelectionNode
-    ) -> tuple[str | None, Sequence[SelectionNode]]:
+    def fragment_parts(self, sel: SelectionNode) -> tuple[str | None, Sequence[SelectionNode]]:
         if isinstance(sel, FragmentSpreadNode):
             frag = self.fragments[sel.name.value]
             return frag.type_condition.name.value, frag.selection_set.selections
@@ -247,9 +233,7 @@ class _Build:
         named = get_named_type(fdef.type)
         composite = is_composite_type(named)
         alias = sel.alias.value if sel.alias else None
-        made = out.field(
-            sel.name.value, alias, sel.arguments, sel.directives, composite=composite
-        )
+        made = out.field(sel.name.value, alias, sel.arguments, sel.directives, composite=composite)
         if composite and sel.selection_set is not None and made.sub is not None:
             key = alias or sel.name.value
             sub_path = (*path, key, *(["@"] * _list_depth(fdef.type)))
@@ -329,9 +313,7 @@ class _Build:
             _copy(req_sels, rep)
         inner = child.selection
         provides = join.provides if join else None
-        self.add_field(
-            child, t, sel, path, inner, parse_field_set(provides) if provides else None
-        )
+        self.add_field(child, t, sel, path, inner, parse_field_set(provides) if provides else None)
 
     def has_child(
         self,

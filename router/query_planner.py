@@ -11,6 +11,8 @@ from graphql import (
     DirectiveNode,
     DocumentNode,
     FieldNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
     NamedTypeNode,
     NameNode,
     OperationDefinitionNode,
@@ -19,8 +21,6 @@ from graphql import (
     SelectionSetNode,
     VariableDefinitionNode,
     VariableNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
     print_ast,
 )
 from graphql.language import ListTypeNode, NonNullTypeNode

@@ -87,7 +87,9 @@ class SSet:
         self.items[key] = made
         return made
 
-    def fragment(self, type_condition: str, directives: Iterable[DirectiveNode] | None = ()) -> SSet:
+    def fragment(
+        self, type_condition: str, directives: Iterable[DirectiveNode] | None = ()
+    ) -> SSet:
         directives = tuple(directives or ())
         key = f"...{type_condition}{_sig(directives)}"
         existing = self.items.get(key)

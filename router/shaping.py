@@ -206,4 +206,3 @@ class Shaper:
     def error(self, message: str, path: list[str | int]) -> None:
         self.errors.append({"message": message, "path": list(path)})
         self._note(path)
-
