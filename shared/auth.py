@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, OKPKey
 
@@ -88,7 +88,7 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         try:
-            header = jwt.extract_compact(token.encode()).protected
+            header = jws.extract_compact(token.encode()).protected
         except (JoseError, ValueError) as exc:
             raise Unauthenticated("Malformed access token") from exc
         if header.get("alg") != ALGORITHM:

@@ -62,6 +62,10 @@ class RequestContext:
             raise self.principal_or_error
         return self.principal_or_error
 
+    def assume(self, principal: Principal) -> None:
+        """Act as `principal` for the rest of the request (after sign-up or login)."""
+        self.principal_or_error = principal
+
     def require(self, permission: str | None = None) -> Principal:
         return require(self.principal, permission)
 

@@ -175,9 +175,12 @@ class AuthPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
     @classmethod
-    def of(cls, result: service.AuthResult | None, errors: list[UserError]) -> AuthPayload:
+    def of(
+        cls, info: Info[Any, Any], result: service.AuthResult | None, errors: list[UserError]
+    ) -> AuthPayload:
         if result is None:
             return cls(errors=errors)
+        context(info).assume(result.principal())
         return cls(
             access_token=result.access_token,
             refresh_token=result.refresh_token,
@@ -286,7 +289,7 @@ class Mutation:
                 name=input.name,
             ),
         )
-        return AuthPayload.of(result, errors)
+        return AuthPayload.of(info, result, errors)
 
     @strawberry.mutation
     async def login(self, info: Info[Any, Any], input: LoginInput) -> AuthPayload:
@@ -302,7 +305,7 @@ class Mutation:
                 password=input.password,
             ),
         )
-        return AuthPayload.of(result, errors)
+        return AuthPayload.of(info, result, errors)
 
     @strawberry.mutation
     async def refresh_token(self, info: Info[Any, Any], input: RefreshTokenInput) -> AuthPayload:
@@ -313,7 +316,7 @@ class Mutation:
                 s, runtime.db, runtime.settings, refresh_token=input.refresh_token
             ),
         )
-        return AuthPayload.of(result, errors)
+        return AuthPayload.of(info, result, errors)
 
     @strawberry.mutation(description="Revoke the refresh token's whole family.")
     async def logout(self, info: Info[Any, Any], input: RefreshTokenInput) -> LogoutPayload:

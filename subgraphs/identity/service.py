@@ -23,6 +23,7 @@ from sqlalchemy import Select, case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.auth import Principal
 from shared.db import Database, TenantId, bind_tenant
 from shared.errors import InvalidInput, NotFound, Problem, RateLimited
 from shared.outbox import emit
@@ -53,6 +54,19 @@ class AuthResult:
     refresh_token: str
     expires_in: int
     user: User
+    roles: list[str]
+    permissions: list[str]
+    token_id: str
+
+    def principal(self) -> Principal:
+        """Who the caller is from now on, so the payload resolves as the new user."""
+        return Principal(
+            user_id=self.user.id,
+            tenant_id=TenantId(self.user.tenant_id),
+            roles=frozenset(self.roles),
+            permissions=frozenset(self.permissions),
+            token_id=self.token_id,
+        )
 
 
 # --- validation ---------------------------------------------------------------------
@@ -290,7 +304,15 @@ async def _issue(
         )
     )
     await session.flush()
-    return AuthResult(access.token, refresh, access.expires_in, user)
+    return AuthResult(
+        access.token,
+        refresh,
+        access.expires_in,
+        user,
+        [r.name for r in roles],
+        permissions,
+        access.token_id,
+    )
 
 
 def invalid_refresh_token() -> InvalidInput:

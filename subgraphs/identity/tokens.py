@@ -84,6 +84,7 @@ async def _current_key(session: AsyncSession) -> OKPKey:
 class AccessToken:
     token: str
     expires_in: int
+    token_id: str
 
 
 async def issue_access_token(
@@ -111,7 +112,8 @@ async def issue_access_token(
         "jti": uuid.uuid4().hex,
     }
     header = {"alg": ALGORITHM, "kid": key.kid, "typ": "JWT"}
-    return AccessToken(jwt.encode(header, claims, key, algorithms=[ALGORITHM]), ttl)
+    token = jwt.encode(header, claims, key, algorithms=[ALGORITHM])
+    return AccessToken(token, ttl, str(claims["jti"]))
 
 
 def new_refresh_secret(tenant: TenantId) -> tuple[str, str]:
