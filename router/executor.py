@@ -171,10 +171,13 @@ class Executor:
         rep: dict[str, Json] = {}
         matched = False
         for sel in requires.selections:
-            if isinstance(sel, InlineFragmentNode) and sel.type_condition is not None:
-                if self.matches(obj.get("__typename"), sel.type_condition.name.value):
-                    matched = True
-                    _extract(obj, sel.selection_set, rep)
+            if (
+                isinstance(sel, InlineFragmentNode)
+                and sel.type_condition is not None
+                and self.matches(obj.get("__typename"), sel.type_condition.name.value)
+            ):
+                matched = True
+                _extract(obj, sel.selection_set, rep)
         return rep if matched else None
 
     def matches(self, typename: Json, cond: str) -> bool:
@@ -187,7 +190,7 @@ class Executor:
         return (
             is_abstract_type(cond_type)
             and isinstance(runtime, GraphQLObjectType)
-            and self.schema.is_sub_type(cond_type, runtime)  # type: ignore[arg-type]
+            and self.schema.is_sub_type(cond_type, runtime)
         )
 
 
@@ -234,10 +237,14 @@ def merge(
 ) -> None:
     for key, value in source.items():
         have = target.get(key)
-        if key == "__typename" and have is not None and schema is not None:
-            # An @interfaceObject answers with the interface's name; keep the concrete one.
-            if is_abstract_type(schema.get_type(str(value))):
-                continue
+        # An @interfaceObject answers with the interface's name; keep the concrete one.
+        if (
+            key == "__typename"
+            and have is not None
+            and schema is not None
+            and is_abstract_type(schema.get_type(str(value)))
+        ):
+            continue
         if isinstance(have, dict) and isinstance(value, dict):
             merge(have, value, schema)
         elif isinstance(have, list) and isinstance(value, list) and len(have) == len(value):

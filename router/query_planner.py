@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
 from threading import Lock
@@ -188,7 +189,7 @@ def build_plan(sg: Supergraph, doc: DocumentNode, operation_name: str | None) ->
     if op.operation == OperationType.MUTATION and len(roots) > 1:
         # Each root's groups were created while planning it, before the next root.
         bounds = [r.id for r in roots] + [len(build.groups)]
-        parts = [staged(set(range(a, b))) for a, b in zip(bounds, bounds[1:], strict=False)]
+        parts = [staged(set(range(a, b))) for a, b in itertools.pairwise(bounds)]
         node = p.Sequence(tuple(x for x in parts if x is not None))
     else:
         node = staged({g.id for g in build.groups})

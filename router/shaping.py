@@ -87,7 +87,7 @@ class Shaper:
             return True
         cond_type = self.schema.get_type(cond)
         if isinstance(runtime, GraphQLObjectType) and is_abstract_type(cond_type):
-            return self.schema.is_sub_type(cond_type, runtime)  # type: ignore[arg-type]
+            return self.schema.is_sub_type(cond_type, runtime)
         return False
 
     def collect(
@@ -136,7 +136,8 @@ class Shaper:
             return TypeMetaFieldDef
         if name == "__typename":
             return TypeNameMetaFieldDef
-        return parent.fields.get(name)
+        found: GraphQLField | None = parent.fields.get(name)
+        return found
 
     def complete_object(
         self,
@@ -166,10 +167,12 @@ class Shaper:
                 continue
             sub_sets = [n.selection_set for n in nodes if n.selection_set is not None]
             label = f"{runtime.name}.{name}"
-            value = self.complete(obj.get(key), fdef.type, sub_sets, [*path, key], label)
-            if value is BUBBLE:
+            value: Json = self.complete(obj.get(key), fdef.type, sub_sets, [*path, key], label)
+            if isinstance(value, _Bubble):
                 return BUBBLE
+
             result[key] = value
+            continue
         return result
 
     def complete(
