@@ -113,6 +113,7 @@ async def test_union_with_named_fragments(router: Router) -> None:
                 {"__typename": "Book", "title": "Dune"},
                 {"__typename": "Product", "name": "Table", "stock": 101},
                 {"__typename": "Product", "name": "Chair", "stock": 41},
+                {"__typename": "Product", "name": "Lamp", "stock": 26},
             ]
         }
     }
