@@ -44,15 +44,17 @@ class Page(Generic[R]):
     total_count: int
 
 
-_ENCODERS: dict[type, str] = {
-    uuid.UUID: "u",
-    dt.datetime: "t",
-    dt.date: "d",
-    Decimal: "n",
-    str: "s",
-    int: "i",
-    bool: "b",
-}
+# Checked with isinstance, in order: asyncpg returns its own UUID subclass, bool is an
+# int and datetime is a date.
+_ENCODERS: tuple[tuple[type, str], ...] = (
+    (uuid.UUID, "u"),
+    (dt.datetime, "t"),
+    (dt.date, "d"),
+    (Decimal, "n"),
+    (str, "s"),
+    (bool, "b"),
+    (int, "i"),
+)
 _DECODERS: dict[str, Callable[[Any], Any]] = {
     "u": uuid.UUID,
     "t": dt.datetime.fromisoformat,
@@ -67,7 +69,7 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 def encode_cursor(values: Sequence[Any]) -> str:
     tagged = []
     for value in values:
-        tag = _ENCODERS.get(type(value))
+        tag = next((t for cls, t in _ENCODERS if isinstance(value, cls)), None)
         if tag is None:
             raise TypeError(f"cannot put {type(value).__name__} in a cursor")
         tagged.append([tag, value if tag in ("s", "i", "b") else str(value)])
