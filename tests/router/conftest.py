@@ -127,7 +127,9 @@ def services(servers: dict[str, SubgraphServer], sdls: dict[str, str]) -> list[d
 
 @pytest.fixture(scope="session")
 def supergraph_sdl(services: list[dict[str, str]]) -> str:
-    return str(guild_compose(services)["supergraphSdl"])
+    from router.compose import compose
+
+    return compose(services).supergraph_sdl
 
 
 @pytest.fixture(scope="session")

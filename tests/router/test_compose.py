@@ -1,0 +1,141 @@
+"""Composition: our supergraph serves the queries; errors name subgraph and coordinate."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import guild_compose
+from graphql import (
+    build_schema,
+    find_breaking_changes,
+    find_dangerous_changes,
+    lexicographic_sort_schema,
+    print_schema,
+)
+
+from router.compose import CompositionError, compose, join_version
+from router.subgraph_sdl import read_subgraph
+from router.supergraph import SupergraphError, load_supergraph
+
+HEAD = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: {imports})\n'
+
+
+def sub(
+    name: str, body: str, imports: str = '["@key", "@shareable", "@external", "@requires"]'
+) -> dict[str, str]:
+    return {
+        "name": name,
+        "url": f"http://{name}/graphql",
+        "sdl": HEAD.format(imports=imports) + body,
+    }
+
+
+def test_api_schema_equals_the_guild_composers(
+    services: list[dict[str, str]], supergraph_sdl: str
+) -> None:
+    theirs = guild_compose(services)
+    assert theirs["errors"] == []
+    ours = load_supergraph(supergraph_sdl).api_schema
+    other = load_supergraph(theirs["supergraphSdl"]).api_schema
+    assert print_schema(lexicographic_sort_schema(ours)) == print_schema(
+        lexicographic_sort_schema(other)
+    )
+    public = build_schema(theirs["publicSdl"])
+    assert find_breaking_changes(public, ours) == []
+    assert find_dangerous_changes(public, ours) == []
+
+
+def test_join_version_follows_the_federation_version() -> None:
+    def version(v: str) -> str:
+        url = f"https://specs.apollo.dev/federation/v{v}"
+        sdl = f'extend schema @link(url: "{url}", import: ["@key"])\ntype Query {{ a: Int }}'
+        return join_version([read_subgraph("a", "", sdl)])
+
+    assert (version("2.3"), version("2.7"), version("2.9")) == ("0.3", "0.4", "0.5")
+
+
+def test_each_join_version_is_read() -> None:
+    for v in ("2.3", "2.7", "2.9"):
+        sdl = compose([sub("a", "type Query { a: Int }", '["@key"]')]).supergraph_sdl
+        sdl = sdl.replace(
+            "join/v0.4",
+            "join/v"
+            + join_version(
+                [
+                    read_subgraph(
+                        "a",
+                        "",
+                        HEAD.format(imports='["@key"]').replace("2.7", v) + "type Query { a: Int }",
+                    )
+                ]
+            ),
+        )
+        assert load_supergraph(sdl).api_schema.query_type is not None
+
+
+def test_unknown_execution_feature_is_refused() -> None:
+    sdl = compose([sub("a", "type Query { a: Int }")]).supergraph_sdl
+    sdl = sdl.replace(
+        '@link(url: "https://specs.apollo.dev/tag/v0.3")',
+        '@link(url: "https://specs.apollo.dev/tag/v0.3") '
+        '@link(url: "https://specs.apollo.dev/authenticated/v0.1", for: SECURITY)',
+    )
+    with pytest.raises(SupergraphError, match=r"authenticated/v0\.1"):
+        load_supergraph(sdl)
+
+
+def issues(services: list[dict[str, str]]) -> list[str]:
+    with pytest.raises(CompositionError) as caught:
+        compose(services)
+    return [str(i) for i in caught.value.issues]
+
+
+def test_type_conflict() -> None:
+    found = issues(
+        [
+            sub("a", 'type Query { p: P } type P @key(fields: "id") { id: ID! price: Int }'),
+            sub("b", 'type P @key(fields: "id") { id: ID! price: String @shareable }'),
+        ]
+    )
+    assert any(i.startswith("[b] P.price: type conflict") for i in found), found
+
+
+def test_kind_conflict() -> None:
+    found = issues(
+        [
+            sub("a", "type Query { p: P } type P { id: ID! }"),
+            sub("b", "interface P { id: ID! }"),
+        ]
+    )
+    assert found == ["[b] P: type conflict: P is object in a, interface in b"]
+
+
+def test_non_shareable_field_in_two_subgraphs() -> None:
+    found = issues(
+        [
+            sub("a", 'type Query { p: P } type P @key(fields: "id") { id: ID! name: String }'),
+            sub("b", 'type P @key(fields: "id") { id: ID! name: String }'),
+        ]
+    )
+    assert found == [
+        "[a] P.name: non-shareable field is resolved by several subgraphs (a, b); "
+        "mark it @shareable in each of them"
+    ]
+
+
+def test_unknown_key_field() -> None:
+    found = issues([sub("a", 'type Query { p: P } type P @key(fields: "sku") { id: ID! }')])
+    assert found == ['[a] P.sku: @key(fields: "sku") names a field that P does not define']
+
+
+def test_requires_of_a_field_that_is_not_external() -> None:
+    found = issues(
+        [
+            sub("a", 'type Query { p: P } type P @key(fields: "id") { id: ID! w: Int }'),
+            sub(
+                "b",
+                'type P @key(fields: "id") '
+                '{ id: ID! w: Int @shareable e: Int @requires(fields: "w") }',
+            ),
+        ]
+    )
+    assert '[b] P.e: @requires(fields: "w") names P.w, which is not marked @external' in found
