@@ -30,7 +30,10 @@ class SubgraphSpec:
         return create(runtime)
 
 
-SUBGRAPHS: tuple[SubgraphSpec, ...] = (SubgraphSpec("identity", 3001, "subgraphs.identity"),)
+SUBGRAPHS: tuple[SubgraphSpec, ...] = (
+    SubgraphSpec("identity", 3001, "subgraphs.identity"),
+    SubgraphSpec("crm", 3002, "subgraphs.crm"),
+)
 """In dependency order; later domains append themselves here as they land."""
 
 ROUTER_PORT = 3000
