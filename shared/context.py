@@ -55,6 +55,7 @@ class RequestContext:
     _reads: AsyncExitStack | None = None
     _read_session: AsyncSession | None = None
     uow: UnitOfWork | None = None
+    _holder: asyncio.Task[Any] | None = None
 
     @property
     def principal(self) -> Principal | None:
@@ -76,17 +77,30 @@ class RequestContext:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
+        task = asyncio.current_task()
+        if task is not None and self._holder is task:
+            # Re-entered by the same task (a service call inside `perform` that loads
+            # through a dataloader): it already owns the session.
+            yield self._current_session()
+            return
         async with self._lock:
-            if self.uow is not None:
-                yield self.uow.session
-                return
-            if self._read_session is None:
-                stack = AsyncExitStack()
-                self._read_session = await stack.enter_async_context(
-                    self.runtime.db.transaction(self.tenant, readonly=True)
-                )
-                self._reads = stack
-            yield self._read_session
+            self._holder = task
+            try:
+                if self.uow is None and self._read_session is None:
+                    stack = AsyncExitStack()
+                    self._read_session = await stack.enter_async_context(
+                        self.runtime.db.transaction(self.tenant, readonly=True)
+                    )
+                    self._reads = stack
+                yield self._current_session()
+            finally:
+                self._holder = None
+
+    def _current_session(self) -> AsyncSession:
+        if self.uow is not None:
+            return self.uow.session
+        assert self._read_session is not None
+        return self._read_session
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:

@@ -90,7 +90,11 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
-            await session.commit()
+            if readonly:
+                # Nothing to keep, and a read that failed leaves nothing to commit.
+                await session.rollback()
+            else:
+                await session.commit()
 
 
 async def bind_tenant(session: AsyncSession, tenant: TenantId) -> None:
