@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import signal
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -47,6 +48,22 @@ async def prepared(
         database.stop_embedded()
 
 
+class GracefulServer(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, which would kill the
+    process before it stops the embedded PostgreSQL; here the signal only ends serving."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
 async def serve(settings: Settings, *, host: str, port: int, demo: bool) -> None:
     configure_logging(settings.log_level)
     async with prepared(settings, demo=demo) as runtime:
@@ -55,7 +72,7 @@ async def serve(settings: Settings, *, host: str, port: int, demo: bool) -> None
         app = create_app(runtime)
         config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off")
         console.log(f"NEXO listening on http://{host}:{port}/graphql")
-        await uvicorn.Server(config).serve()
+        await GracefulServer(config).serve()
 
 
 def run(settings: Settings, *, host: str, port: int, demo: bool) -> None:

@@ -1,0 +1,3 @@
+from nexo.cli import main
+
+main()
