@@ -33,6 +33,7 @@ class SubgraphSpec:
 SUBGRAPHS: tuple[SubgraphSpec, ...] = (
     SubgraphSpec("identity", 3001, "subgraphs.identity"),
     SubgraphSpec("crm", 3002, "subgraphs.crm"),
+    SubgraphSpec("stock", 3003, "subgraphs.stock"),
 )
 """In dependency order; later domains append themselves here as they land."""
 

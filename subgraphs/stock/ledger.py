@@ -346,7 +346,7 @@ async def _execute(
             tenant_id=tenant,
             id=uuid.uuid4(),
             product_id=m.product_id,
-            quantity=m.quantity,
+            quantity=q4(m.quantity),
             from_location_id=m.from_id,
             to_location_id=m.to_id,
             state="DONE",
