@@ -25,9 +25,35 @@ def serve(
     demo: Annotated[bool, typer.Option(help="Seed the demo tenant `acme` first.")] = False,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 3000,
+    split: Annotated[
+        bool, typer.Option(help="Each subgraph in its own process, the router over HTTP.")
+    ] = False,
 ) -> None:
-    """Serve NEXO (embedded PostgreSQL unless DATABASE_URL is set; migrations applied)."""
-    serving.run(get_settings(), host=host, port=port, demo=demo)
+    """Serve the whole graph on one port (embedded PostgreSQL unless DATABASE_URL is set;
+    migrations applied at start)."""
+    serving.run(get_settings(), host=host, port=port, demo=demo, split=split)
+
+
+@app.command(hidden=True)
+def subgraph(
+    name: str,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 3001,
+) -> None:
+    """Serve one subgraph (used by `serve --split`)."""
+    asyncio.run(serving.serve_subgraph(get_settings(), name=name, host=host, port=port))
+
+
+@app.command()
+def router(
+    supergraph: Annotated[str, typer.Option(help="A Federation 2 supergraph SDL file.")],
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 3000,
+) -> None:
+    """Serve any Federation 2 supergraph, calling its subgraphs over HTTP."""
+    from router.app import serve_supergraph
+
+    serve_supergraph(supergraph, host=host, port=port)
 
 
 @app.command()
@@ -110,7 +136,9 @@ def keys_list() -> None:
         table.add_column("created")
         table.add_column("retired")
         for r in rows:
-            table.add_row(r.kid, r.created_at.isoformat(), r.retired_at.isoformat() if r.retired_at else "")
+            table.add_row(
+                r.kid, r.created_at.isoformat(), r.retired_at.isoformat() if r.retired_at else ""
+            )
         console.print(table)
 
     asyncio.run(main())

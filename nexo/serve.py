@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 import uvicorn
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from nexo import database, migrate
 from nexo.runtime import build_runtime
@@ -64,19 +65,81 @@ class GracefulServer(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
+async def _serve_app(app: object, host: str, port: int) -> None:
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="auto")  # type: ignore[arg-type]
+    await GracefulServer(config).serve()
+
+
 async def serve(settings: Settings, *, host: str, port: int, demo: bool) -> None:
+    """Embedded mode: the router and every subgraph in this process."""
+    from nexo.graph import build_graph, in_process_transports
+    from router.app import create_router_app
+
     configure_logging(settings.log_level)
     async with prepared(settings, demo=demo) as runtime:
-        from subgraphs.identity.app import create_app
-
-        app = create_app(runtime)
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off")
+        graph = build_graph()
+        app = create_router_app(
+            graph.composition.supergraph_sdl,
+            in_process_transports(graph, runtime),
+            dev=settings.dev,
+        )
         console.log(f"NEXO listening on http://{host}:{port}/graphql")
-        await GracefulServer(config).serve()
+        await _serve_app(app, host, port)
 
 
-def run(settings: Settings, *, host: str, port: int, demo: bool) -> None:
-    asyncio.run(serve(settings, host=host, port=port, demo=demo))
+async def serve_subgraph(settings: Settings, *, name: str, host: str, port: int) -> None:
+    """One subgraph alone (split mode); the parent has migrated already."""
+    from subgraphs.registry import SUBGRAPHS
+
+    spec = next(s for s in SUBGRAPHS if s.name == name)
+    configure_logging(settings.log_level)
+    async with prepared(settings, run_migrations=False) as runtime:
+        await _serve_app(spec.create_app(runtime), host, port)
+
+
+async def serve_split(settings: Settings, *, host: str, port: int, demo: bool) -> None:
+    """Split mode: each subgraph in its own uvicorn process, the router over HTTP."""
+    from nexo.graph import build_graph, http_transports
+    from router.app import create_router_app
+    from subgraphs.registry import SUBGRAPHS
+
+    configure_logging(settings.log_level)
+    async with prepared(settings, demo=demo):
+        children = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "nexo",
+                "subgraph",
+                spec.name,
+                "--host",
+                host,
+                "--port",
+                str(spec.port),
+            )
+            for spec in SUBGRAPHS
+        ]
+        try:
+            graph = build_graph(host)
+            app = create_router_app(
+                graph.composition.supergraph_sdl, http_transports(graph, host), dev=settings.dev
+            )
+            console.log(f"NEXO (split) listening on http://{host}:{port}/graphql")
+            await _serve_app(app, host, port)
+        finally:
+            for child in children:
+                if child.returncode is None:
+                    child.send_signal(signal.SIGTERM)
+            for child in children:
+                try:
+                    await asyncio.wait_for(child.wait(), 30)
+                except TimeoutError:
+                    child.kill()
+
+
+def run(settings: Settings, *, host: str, port: int, demo: bool, split: bool = False) -> None:
+    main = serve_split if split else serve
+    asyncio.run(main(settings, host=host, port=port, demo=demo))
 
 
 @asynccontextmanager

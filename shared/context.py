@@ -146,7 +146,7 @@ class RequestContext:
         existing = self.loaders.get(key)
         if existing is None:
             existing = self.loaders[key] = factory()
-        return existing  # type: ignore[no-any-return]
+        return existing
 
 
 def new_request_id() -> str:

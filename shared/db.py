@@ -13,7 +13,12 @@ from contextlib import asynccontextmanager
 from typing import NewType
 
 from sqlalchemy import URL, MetaData, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 
 TenantId = NewType("TenantId", uuid.UUID)

@@ -29,7 +29,9 @@ FEDERATION_VERSION = "2.7"
 log = structlog.get_logger("nexo.graphql")
 
 
-@strawberry.type(description="A problem with the input that the user can fix.")
+@strawberry.federation.type(
+    shareable=True, description="A problem with the input that the user can fix."
+)
 class UserError:
     field: str | None = strawberry.field(description="Input path, e.g. `input.email`.")
     code: str
@@ -83,7 +85,7 @@ class UnitOfWorkExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _is_mutation_root(self, parent_type: GraphQLObjectType, path: Path) -> bool:
         return path.prev is None and parent_type is self.schema.mutation_type
 
-    def execute_field(  # type: ignore[override]
+    def execute_field(
         self,
         parent_type: GraphQLObjectType,
         source: Any,
@@ -119,7 +121,7 @@ class UnitOfWorkExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 uow.fail()
         return result
 
-    def complete_value(  # type: ignore[override]
+    def complete_value(
         self,
         return_type: GraphQLOutputType,
         field_details_list: Any,

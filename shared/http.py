@@ -133,7 +133,7 @@ def create_subgraph_app(
         try:
             async with runtime.db.engine.connect() as conn:
                 await conn.execute(text("select 1"))
-        except Exception as exc:  # noqa: BLE001 - readiness reports any failure
+        except Exception as exc:
             log.warning("ready.database_unreachable", error=str(exc))
             return JSONResponse({"status": "unavailable", "service": name}, status_code=503)
         return JSONResponse({"status": "ready", "service": name})

@@ -18,6 +18,7 @@ import orjson
 import strawberry
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.errors import BadUserInput
@@ -31,7 +32,7 @@ DEFAULT_PAGE_SIZE = 20
 
 @dataclass(frozen=True, slots=True)
 class SortKey:
-    column: ColumnElement[Any]
+    column: ColumnElement[Any] | QueryableAttribute[Any]
     descending: bool = False
 
 
@@ -107,7 +108,7 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool
 
 async def paginate(
     session: AsyncSession,
-    stmt: Select[tuple[R]],
+    stmt: Select[Any],
     *,
     keys: Sequence[SortKey],
     key_of: Callable[[R], Sequence[Any]],
@@ -126,7 +127,7 @@ async def paginate(
     if after:
         paged = paged.where(_after(keys, decode_cursor(after, len(keys))))
     paged = paged.order_by(*(k.column.desc() if k.descending else k.column.asc() for k in keys))
-    rows = list((await session.execute(paged.limit(limit + 1))).scalars().all())
+    rows: list[R] = list((await session.execute(paged.limit(limit + 1))).scalars().all())
     has_next = len(rows) > limit
     rows = rows[:limit]
     return Page(
@@ -138,7 +139,7 @@ async def paginate(
     )
 
 
-@strawberry.type
+@strawberry.federation.type(shareable=True)
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
@@ -161,7 +162,9 @@ class Connection(Generic[T]):
     @classmethod
     def of(cls, page: Page[R], node: Callable[[R], T]) -> Connection[T]:
         return cls(
-            edges=[Edge(cursor=c, node=node(r)) for r, c in zip(page.rows, page.cursors, strict=True)],
+            edges=[
+                Edge(cursor=c, node=node(r)) for r, c in zip(page.rows, page.cursors, strict=True)
+            ],
             page_info=PageInfo(
                 has_next_page=page.has_next_page,
                 has_previous_page=page.has_previous_page,

@@ -8,7 +8,7 @@ import dataclasses
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,10 @@ from subgraphs.identity import service as identity
 
 
 @pytest.fixture(scope="session")
-def settings() -> Iterator[Settings]:
+def settings() -> Settings:
     data_dir = Path(tempfile.mkdtemp(prefix="nexo-test-"))
     base = load_settings()
-    yield dataclasses.replace(
+    return dataclasses.replace(
         base, data_dir=base.data_dir if os.environ.get("NEXO_DATA_DIR") else data_dir
     )
 

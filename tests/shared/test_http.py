@@ -48,7 +48,9 @@ async def identity_http(runtime: Runtime) -> AsyncIterator[str]:
     await task
 
 
-async def test_graphql_over_http_with_bearer_token(identity_http: str, tenant: TenantHandle) -> None:
+async def test_graphql_over_http_with_bearer_token(
+    identity_http: str, tenant: TenantHandle
+) -> None:
     async with httpx.AsyncClient(base_url=identity_http) as client:
         r = await client.post(
             "/graphql",
@@ -75,7 +77,10 @@ async def test_health_ready_jwks_and_metrics(identity_http: str) -> None:
         keys = (await client.get("/.well-known/jwks.json")).json()["keys"]
         assert keys and all(k["kty"] == "OKP" and "d" not in k for k in keys)
         metrics = (await client.get("/metrics")).text
-        assert 'nexo_http_requests_total{method="GET",route="/health",service="identity",status="200"}' in metrics
+        assert (
+            'nexo_http_requests_total{method="GET",route="/health",service="identity",status="200"}'
+            in metrics
+        )
         assert "nexo_http_request_duration_seconds_bucket" in metrics
         assert "process_cpu_seconds_total" in metrics
 
@@ -124,7 +129,9 @@ async def test_internal_errors_are_masked_with_a_request_id(
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert error["extensions"]["requestId"] == r.headers["x-request-id"]
     assert "secret" not in r.text
-    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
+    ]
     internal = [x for x in lines if x["event"] == "graphql.internal_error"]
     assert len(internal) == 1
     assert internal[0]["request_id"] == r.headers["x-request-id"]

@@ -71,7 +71,11 @@ async def test_a_real_token_verifies(runtime: Runtime, tenant: TenantHandle) -> 
     ],
 )
 async def test_bad_claims_are_rejected(
-    runtime: Runtime, owner_engine: AsyncEngine, tenant: TenantHandle, overrides: dict[str, Any], case: str
+    runtime: Runtime,
+    owner_engine: AsyncEngine,
+    tenant: TenantHandle,
+    overrides: dict[str, Any],
+    case: str,
 ) -> None:
     key = await _signing_key(owner_engine)
     token = _sign(key, _claims(runtime, tenant, **overrides))
@@ -86,7 +90,7 @@ async def test_bad_signature_is_rejected(
     impostor = OKPKey.generate_key("Ed25519", parameters={"kid": key.kid})
     with pytest.raises(Unauthenticated):
         await runtime.verifier.verify(_sign(impostor, _claims(runtime, tenant)))
-    head, body, sig = tenant.token.split(".")
+    head, _body, sig = tenant.token.split(".")
     tampered_body = _b64(json.dumps({**_claims(runtime, tenant), "perms": ["x"]}).encode())
     with pytest.raises(Unauthenticated):
         await runtime.verifier.verify(f"{head}.{tampered_body}.{sig}")
@@ -98,7 +102,9 @@ async def test_unknown_kid_is_rejected(runtime: Runtime, tenant: TenantHandle) -
         await runtime.verifier.verify(_sign(stranger, _claims(runtime, tenant)))
 
 
-async def test_alg_none_is_rejected(runtime: Runtime, owner_engine: AsyncEngine, tenant: TenantHandle) -> None:
+async def test_alg_none_is_rejected(
+    runtime: Runtime, owner_engine: AsyncEngine, tenant: TenantHandle
+) -> None:
     key = await _signing_key(owner_engine)
     header = _b64(json.dumps({"alg": "none", "kid": key.kid}).encode())
     body = _b64(json.dumps(_claims(runtime, tenant)).encode())
@@ -131,7 +137,9 @@ async def test_garbage_is_rejected(runtime: Runtime) -> None:
 async def test_rotation_keeps_old_tokens_valid_until_retired(
     runtime: Runtime, owner_engine: AsyncEngine, tenant: TenantHandle
 ) -> None:
-    old_kid = jwt.decode(tenant.token, await _signing_key(owner_engine), algorithms=[ALGORITHM]).header["kid"]
+    old_kid = jwt.decode(
+        tenant.token, await _signing_key(owner_engine), algorithms=[ALGORITHM]
+    ).header["kid"]
     async with owner_engine.begin() as conn, AsyncSession(bind=conn) as session:
         new_kid = await tokens.rotate_signing_key(session)
         await session.commit()

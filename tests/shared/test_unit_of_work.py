@@ -21,7 +21,12 @@ async def _write(info: Info[Any, Any], label: str) -> None:
     tenant = ctx.require().tenant_id
     async with ctx.session() as session:
         await emit(
-            session, tenant, type=label, aggregate_type="Test", aggregate_id=uuid.uuid4(), payload={}
+            session,
+            tenant,
+            type=label,
+            aggregate_type="Test",
+            aggregate_id=uuid.uuid4(),
+            payload={},
         )
 
 
@@ -83,7 +88,9 @@ def client(runtime: Runtime) -> GraphQLClient:
 
 
 async def test_success_commits(runtime: Runtime, tenant: TenantHandle) -> None:
-    r = await client(runtime)('mutation { write(label: "ok") { detail { ok } errors { code } } }', token=tenant.token)
+    r = await client(runtime)(
+        'mutation { write(label: "ok") { detail { ok } errors { code } } }', token=tenant.token
+    )
     assert r == {"data": {"write": {"detail": {"ok": "fine"}, "errors": []}}}
     assert await events(runtime, tenant, "ok") == 1
 
@@ -98,18 +105,24 @@ async def test_an_error_in_the_selection_rolls_back(runtime: Runtime, tenant: Te
 
 async def test_payload_errors_roll_back(runtime: Runtime, tenant: TenantHandle) -> None:
     # The client does not even select `errors`: the refusal must still undo the write.
-    r = await client(runtime)('mutation { writeThenRefuse(label: "refused") { detail { ok } } }', token=tenant.token)
+    r = await client(runtime)(
+        'mutation { writeThenRefuse(label: "refused") { detail { ok } } }', token=tenant.token
+    )
     assert r == {"data": {"writeThenRefuse": {"detail": None}}}
     assert await events(runtime, tenant, "refused") == 0
 
 
 async def test_a_crash_rolls_back_and_is_masked(runtime: Runtime, tenant: TenantHandle) -> None:
-    r = await client(runtime)('mutation { writeThenCrash(label: "crash") { errors { code } } }', token=tenant.token)
+    r = await client(runtime)(
+        'mutation { writeThenCrash(label: "crash") { errors { code } } }', token=tenant.token
+    )
     assert r["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert await events(runtime, tenant, "crash") == 0
 
 
-async def test_each_mutation_field_is_its_own_unit_of_work(runtime: Runtime, tenant: TenantHandle) -> None:
+async def test_each_mutation_field_is_its_own_unit_of_work(
+    runtime: Runtime, tenant: TenantHandle
+) -> None:
     r = await client(runtime)(
         'mutation { a: write(label: "first") { errors { code } } '
         'b: writeThenCrash(label: "second") { errors { code } } '

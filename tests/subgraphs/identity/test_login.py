@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-
 from shared.context import Runtime
 from subgraphs.identity.service import MAX_FAILURES
 from tests.conftest import GraphQLClient, TenantHandle
@@ -21,7 +20,14 @@ async def test_sign_up_creates_tenant_admin_and_logs_in(identity_gql: GraphQLCli
     email = f"founder-{uuid.uuid4().hex[:6]}@example.com"
     result = await identity_gql(
         SIGN_UP,
-        {"i": {"tenantName": "Müller & Söhne GmbH", "email": email, "password": "a" * 12, "name": "F"}},
+        {
+            "i": {
+                "tenantName": "Müller & Söhne GmbH",
+                "email": email,
+                "password": "a" * 12,
+                "name": "F",
+            }
+        },
     )
     payload = result["data"]["signUp"]
     assert payload["errors"] == []
@@ -39,7 +45,14 @@ async def test_slugs_stay_unique(identity_gql: GraphQLClient) -> None:
     for _ in range(2):
         r = await identity_gql(
             SIGN_UP,
-            {"i": {"tenantName": name, "email": "x@example.com", "password": "b" * 12, "name": "X"}},
+            {
+                "i": {
+                    "tenantName": name,
+                    "email": "x@example.com",
+                    "password": "b" * 12,
+                    "name": "X",
+                }
+            },
         )
         slugs.append(r["data"]["signUp"]["user"] and r["data"]["signUp"]["user"]["id"])
     assert all(slugs)
@@ -52,7 +65,13 @@ async def test_slugs_stay_unique(identity_gql: GraphQLClient) -> None:
 async def test_login_and_me(identity_gql: GraphQLClient, tenant: TenantHandle) -> None:
     r = await identity_gql(
         LOGIN,
-        {"i": {"tenant": tenant.slug, "email": tenant.admin_email.upper(), "password": tenant.admin_password}},
+        {
+            "i": {
+                "tenant": tenant.slug,
+                "email": tenant.admin_email.upper(),
+                "password": tenant.admin_password,
+            }
+        },
     )
     payload = r["data"]["login"]
     assert payload["errors"] == []
@@ -64,7 +83,11 @@ async def test_login_failures_are_indistinguishable(
     identity_gql: GraphQLClient, tenant: TenantHandle
 ) -> None:
     attempts = [
-        {"tenant": f"no-such-{uuid.uuid4().hex[:6]}", "email": tenant.admin_email, "password": tenant.admin_password},
+        {
+            "tenant": f"no-such-{uuid.uuid4().hex[:6]}",
+            "email": tenant.admin_email,
+            "password": tenant.admin_password,
+        },
         {"tenant": tenant.slug, "email": "nobody@example.com", "password": tenant.admin_password},
         {"tenant": tenant.slug, "email": tenant.admin_email, "password": "wrong password!"},
     ]
@@ -75,7 +98,11 @@ async def test_login_failures_are_indistinguishable(
         answers.append(r["data"]["login"])
     assert answers[0] == answers[1] == answers[2]
     assert answers[0]["errors"] == [
-        {"field": None, "code": "INVALID_CREDENTIALS", "message": "Unknown tenant, email or password"}
+        {
+            "field": None,
+            "code": "INVALID_CREDENTIALS",
+            "message": "Unknown tenant, email or password",
+        }
     ]
     assert answers[0]["accessToken"] is None
 
@@ -138,7 +165,11 @@ async def test_success_resets_the_failure_count(
 
 
 async def test_unknown_accounts_are_throttled_too(identity_gql: GraphQLClient) -> None:
-    ghost = {"tenant": f"ghost-{uuid.uuid4().hex[:6]}", "email": "g@example.com", "password": "x" * 12}
+    ghost = {
+        "tenant": f"ghost-{uuid.uuid4().hex[:6]}",
+        "email": "g@example.com",
+        "password": "x" * 12,
+    }
     for _ in range(MAX_FAILURES):
         await identity_gql(LOGIN, {"i": ghost})
     r = await identity_gql(LOGIN, {"i": ghost})
@@ -161,5 +192,3 @@ async def test_bad_sign_up_writes_nothing(identity_gql: GraphQLClient, runtime: 
         ("input.name", "REQUIRED"),
     }
     assert await global_counts(runtime) == before
-
-

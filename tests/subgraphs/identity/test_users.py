@@ -105,7 +105,9 @@ async def test_update_and_deactivate(identity_gql: GraphQLClient, tenant: Tenant
     created = await identity_gql(CREATE_USER, {"i": user_input()}, token=tenant.token)
     uid = created["data"]["createUser"]["user"]["id"]
     r = await identity_gql(
-        UPDATE_USER, {"i": {"id": uid, "name": "Renamed", "roles": ["viewer", "warehouse"]}}, token=tenant.token
+        UPDATE_USER,
+        {"i": {"id": uid, "name": "Renamed", "roles": ["viewer", "warehouse"]}},
+        token=tenant.token,
     )
     assert r["data"]["updateUser"]["user"]["name"] == "Renamed"
     assert r["data"]["updateUser"]["user"]["roles"] == [{"name": "viewer"}, {"name": "warehouse"}]
@@ -116,24 +118,45 @@ async def test_update_and_deactivate(identity_gql: GraphQLClient, tenant: Tenant
     r = await identity_gql(DEACTIVATE, {"i": {"id": uid}}, token=tenant.token)
     assert r["data"]["deactivateUser"]["user"]["active"] is False
     denied = await identity_gql(
-        LOGIN, {"i": {"tenant": tenant.slug, "email": "clerk@example.com", "password": "long enough password"}}
+        LOGIN,
+        {
+            "i": {
+                "tenant": tenant.slug,
+                "email": "clerk@example.com",
+                "password": "long enough password",
+            }
+        },
     )
     assert denied["data"]["login"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
     self_ = await identity_gql(DEACTIVATE, {"i": {"id": str(tenant.admin_id)}}, token=tenant.token)
-    assert self_["data"]["deactivateUser"]["errors"] == [{"field": "input.id", "code": "CANNOT_DEACTIVATE_SELF"}]
+    assert self_["data"]["deactivateUser"]["errors"] == [
+        {"field": "input.id", "code": "CANNOT_DEACTIVATE_SELF"}
+    ]
 
 
-async def test_unknown_ids_are_not_found(identity_gql: GraphQLClient, tenant: TenantHandle, other_tenant: TenantHandle) -> None:
+async def test_unknown_ids_are_not_found(
+    identity_gql: GraphQLClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
     # Another tenant's user id is as unknown as a random one.
-    r = await identity_gql(UPDATE_USER, {"i": {"id": str(other_tenant.admin_id), "name": "X"}}, token=tenant.token)
+    r = await identity_gql(
+        UPDATE_USER, {"i": {"id": str(other_tenant.admin_id), "name": "X"}}, token=tenant.token
+    )
     assert r["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-    q = await identity_gql("query($id: ID!) { user(id: $id) { id } }", {"id": str(other_tenant.admin_id)}, token=tenant.token)
+    q = await identity_gql(
+        "query($id: ID!) { user(id: $id) { id } }",
+        {"id": str(other_tenant.admin_id)},
+        token=tenant.token,
+    )
     assert q["data"]["user"] is None
 
 
-async def test_custom_roles(identity_gql: GraphQLClient, runtime: Runtime, tenant: TenantHandle) -> None:
+async def test_custom_roles(
+    identity_gql: GraphQLClient, runtime: Runtime, tenant: TenantHandle
+) -> None:
     r = await identity_gql(
-        CREATE_ROLE, {"i": {"name": "auditor", "permissions": ["crm:read", "stock:read"]}}, token=tenant.token
+        CREATE_ROLE,
+        {"i": {"name": "auditor", "permissions": ["crm:read", "stock:read"]}},
+        token=tenant.token,
     )
     role = r["data"]["createRole"]["role"]
     assert role["permissions"] == ["crm:read", "stock:read"] and role["builtin"] is False
@@ -146,31 +169,53 @@ async def test_custom_roles(identity_gql: GraphQLClient, runtime: Runtime, tenan
         ("input.permissions", "UNKNOWN_PERMISSION"),
     }
     assert await counts(runtime, tenant) == before
-    upd = await identity_gql(UPDATE_ROLE, {"i": {"id": role["id"], "permissions": ["crm:read"]}}, token=tenant.token)
+    upd = await identity_gql(
+        UPDATE_ROLE, {"i": {"id": role["id"], "permissions": ["crm:read"]}}, token=tenant.token
+    )
     assert upd["data"]["updateRole"]["role"]["permissions"] == ["crm:read"]
     roles = await identity_gql("{ roles { id name builtin } }", token=tenant.token)
     admin_role = next(x for x in roles["data"]["roles"] if x["name"] == "admin")
-    frozen = await identity_gql(UPDATE_ROLE, {"i": {"id": admin_role["id"], "permissions": []}}, token=tenant.token)
+    frozen = await identity_gql(
+        UPDATE_ROLE, {"i": {"id": admin_role["id"], "permissions": []}}, token=tenant.token
+    )
     assert frozen["data"]["updateRole"]["errors"] == [{"field": "input.id", "code": "BUILTIN_ROLE"}]
     assert sorted(x["name"] for x in roles["data"]["roles"] if x["builtin"]) == [
-        "admin", "manager", "production", "purchasing", "sales", "viewer", "warehouse"
+        "admin",
+        "manager",
+        "production",
+        "purchasing",
+        "sales",
+        "viewer",
+        "warehouse",
     ]
 
 
-async def test_users_connection_pages_and_filters(identity_gql: GraphQLClient, tenant: TenantHandle) -> None:
+async def test_users_connection_pages_and_filters(
+    identity_gql: GraphQLClient, tenant: TenantHandle
+) -> None:
     for i in range(5):
         await identity_gql(
-            CREATE_USER, {"i": user_input(email=f"u{i}@example.com", name=f"User {i}")}, token=tenant.token
+            CREATE_USER,
+            {"i": user_input(email=f"u{i}@example.com", name=f"User {i}")},
+            token=tenant.token,
         )
-    page1 = (await identity_gql(USERS, {"first": 3, "f": {"search": "user"}}, token=tenant.token))["data"]["users"]
+    page1 = (await identity_gql(USERS, {"first": 3, "f": {"search": "user"}}, token=tenant.token))[
+        "data"
+    ]["users"]
     assert page1["totalCount"] == 5 and page1["pageInfo"]["hasNextPage"] is True
     page2 = (
-        await identity_gql(USERS, {"first": 3, "after": page1["pageInfo"]["endCursor"], "f": {"search": "user"}}, token=tenant.token)
+        await identity_gql(
+            USERS,
+            {"first": 3, "after": page1["pageInfo"]["endCursor"], "f": {"search": "user"}},
+            token=tenant.token,
+        )
     )["data"]["users"]
     names = [e["node"]["name"] for e in page1["edges"] + page2["edges"]]
     assert names == [f"User {i}" for i in range(5)]
     assert page2["pageInfo"]["hasNextPage"] is False
-    admins = (await identity_gql(USERS, {"f": {"role": "admin"}}, token=tenant.token))["data"]["users"]
+    admins = (await identity_gql(USERS, {"f": {"role": "admin"}}, token=tenant.token))["data"][
+        "users"
+    ]
     assert [e["node"]["email"] for e in admins["edges"]] == [tenant.admin_email]
     bad = await identity_gql(USERS, {"first": 1000}, token=tenant.token)
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
