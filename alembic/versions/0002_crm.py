@@ -8,9 +8,9 @@ Create Date: 2026-11-26 15:35:18.260687
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from alembic import op
 from shared import migrations
 
 revision: str = "0002_crm"

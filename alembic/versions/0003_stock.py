@@ -8,8 +8,8 @@ Create Date: 2026-11-26 15:34:11.529443
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
+
 from shared import migrations
 
 revision: str = "0003_stock"

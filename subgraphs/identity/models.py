@@ -48,7 +48,9 @@ class User(Base):
     __tablename__ = "user"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["identity.tenant.id"]),
-        Index("uq_user_tenant_id_email", "tenant_id", func.lower(literal_column("email")), unique=True),
+        Index(
+            "uq_user_tenant_id_email", "tenant_id", func.lower(literal_column("email")), unique=True
+        ),
         {"schema": SCHEMA},
     )
 

@@ -16,6 +16,7 @@ import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -133,9 +134,7 @@ async def _unique_slug(session: AsyncSession, name: str) -> str:
 
 async def create_builtin_roles(session: AsyncSession, tenant: TenantId) -> dict[str, Role]:
     roles = {
-        name: Role(
-            tenant_id=tenant, name=name, description=desc, permissions=perms, builtin=True
-        )
+        name: Role(tenant_id=tenant, name=name, description=desc, permissions=perms, builtin=True)
         for name, (desc, perms) in BUILTIN_ROLES.items()
     }
     session.add_all(roles.values())
@@ -207,7 +206,9 @@ async def tenants_by_id(
 
 
 def _throttle_key(tenant_slug: str, email: str) -> str:
-    return hashlib.sha256(f"{tenant_slug.strip().lower()}\0{email.strip().lower()}".encode()).hexdigest()
+    return hashlib.sha256(
+        f"{tenant_slug.strip().lower()}\0{email.strip().lower()}".encode()
+    ).hexdigest()
 
 
 async def _record_failure(db: Database, key: str) -> None:
@@ -361,9 +362,7 @@ async def refresh(
             # Lost a race against another rotation of the same token: reuse.
             await _revoke_family(db, tenant, row.family_id)
         raise invalid_refresh_token()
-    user = await session.scalar(
-        select(User).where(User.id == row.user_id, User.active.is_(True))
-    )
+    user = await session.scalar(select(User).where(User.id == row.user_id, User.active.is_(True)))
     if user is None:
         raise invalid_refresh_token()
     return await _issue(session, settings, tenant, user, family_id=row.family_id)
@@ -429,7 +428,9 @@ async def _resolve_roles(
     wanted = sorted(set(names))
     rows = list(
         (
-            await session.scalars(select(Role).where(Role.tenant_id == tenant, Role.name.in_(wanted)))
+            await session.scalars(
+                select(Role).where(Role.tenant_id == tenant, Role.name.in_(wanted))
+            )
         ).all()
     )
     missing = sorted(set(wanted) - {r.name for r in rows})
@@ -469,7 +470,9 @@ async def create_user(
         problems.append(Problem("input.email", "DUPLICATE", "A user with this email exists"))
     if problems:
         raise InvalidInput(problems)
-    user = User(tenant_id=tenant, email=email, name=name, password_hash=await hash_password(password))
+    user = User(
+        tenant_id=tenant, email=email, name=name, password_hash=await hash_password(password)
+    )
     session.add(user)
     await session.flush()
     session.add_all(UserRole(tenant_id=tenant, user_id=user.id, role_id=r.id) for r in role_rows)
@@ -497,7 +500,9 @@ async def update_user(
         name = _check_name(problems, "input.name", name)
     if password is not None:
         _check_password(problems, "input.password", password)
-    role_rows = await _resolve_roles(session, tenant, roles, problems) if roles is not None else None
+    role_rows = (
+        await _resolve_roles(session, tenant, roles, problems) if roles is not None else None
+    )
     if problems:
         raise InvalidInput(problems)
     if email is not None:
@@ -510,7 +515,9 @@ async def update_user(
         await session.execute(
             delete(UserRole).where(UserRole.tenant_id == tenant, UserRole.user_id == user_id)
         )
-        session.add_all(UserRole(tenant_id=tenant, user_id=user_id, role_id=r.id) for r in role_rows)
+        session.add_all(
+            UserRole(tenant_id=tenant, user_id=user_id, role_id=r.id) for r in role_rows
+        )
     await session.flush()
     return user
 
@@ -519,7 +526,9 @@ async def deactivate_user(
     session: AsyncSession, tenant: TenantId, *, user_id: uuid.UUID, actor: uuid.UUID
 ) -> User:
     if user_id == actor:
-        raise InvalidInput.one("input.id", "CANNOT_DEACTIVATE_SELF", "You cannot deactivate yourself")
+        raise InvalidInput.one(
+            "input.id", "CANNOT_DEACTIVATE_SELF", "You cannot deactivate yourself"
+        )
     user = await get_user(session, tenant, user_id)
     user.active = False
     # Access tokens expire on their own within minutes; refresh tokens die now.
@@ -539,7 +548,7 @@ class UserFilter:
     role: str | None = None
 
 
-def _users_query(tenant: TenantId, f: UserFilter) -> Select[tuple[User]]:
+def _users_query(tenant: TenantId, f: UserFilter) -> Select[Any]:
     stmt = select(User).where(User.tenant_id == tenant)
     if f.search:
         pattern = f"%{f.search.strip()}%"
@@ -551,7 +560,11 @@ def _users_query(tenant: TenantId, f: UserFilter) -> Select[tuple[User]]:
             select(literal(1))
             .select_from(UserRole)
             .join(Role, (Role.tenant_id == UserRole.tenant_id) & (Role.id == UserRole.role_id))
-            .where(UserRole.tenant_id == User.tenant_id, UserRole.user_id == User.id, Role.name == f.role)
+            .where(
+                UserRole.tenant_id == User.tenant_id,
+                UserRole.user_id == User.id,
+                Role.name == f.role,
+            )
             .exists()
         )
     return stmt
@@ -580,7 +593,9 @@ async def list_users(
 
 async def list_roles(session: AsyncSession, tenant: TenantId) -> list[Role]:
     return list(
-        (await session.scalars(select(Role).where(Role.tenant_id == tenant).order_by(Role.name))).all()
+        (
+            await session.scalars(select(Role).where(Role.tenant_id == tenant).order_by(Role.name))
+        ).all()
     )
 
 
@@ -588,7 +603,11 @@ def _check_permissions(problems: list[Problem], permissions: Sequence[str]) -> l
     bad = [p for p in permissions if not is_permission(p)]
     if bad:
         problems.append(
-            Problem("input.permissions", "UNKNOWN_PERMISSION", f"Unknown permission(s): {', '.join(bad)}")
+            Problem(
+                "input.permissions",
+                "UNKNOWN_PERMISSION",
+                f"Unknown permission(s): {', '.join(bad)}",
+            )
         )
     return sorted(set(permissions))
 

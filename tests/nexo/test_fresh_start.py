@@ -59,7 +59,14 @@ def test_serve_on_an_empty_data_dir_then_sigterm(tmp_path: Path) -> None:
             f"{base}/graphql",
             json={
                 "query": "mutation($i: SignUpInput!) { signUp(input: $i) { user { tenant { slug } } errors { code } } }",
-                "variables": {"i": {"tenantName": "Fresh Start", "email": "a@b.example", "password": "p" * 12, "name": "A"}},
+                "variables": {
+                    "i": {
+                        "tenantName": "Fresh Start",
+                        "email": "a@b.example",
+                        "password": "p" * 12,
+                        "name": "A",
+                    }
+                },
             },
             timeout=30,
         ).json()
