@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import Runtime
 from shared.db import TenantId, bind_tenant
+from subgraphs.crm.seed import seed_demo as seed_crm
 from subgraphs.identity import service as identity
 from subgraphs.identity.models import Tenant
 from subgraphs.identity.roles import BUILTIN_ROLES
@@ -34,7 +35,7 @@ DEMO_USERS = [
 ]
 
 DomainSeeder = Callable[[AsyncSession, TenantId], Awaitable[None]]
-DOMAIN_SEEDERS: list[tuple[str, DomainSeeder]] = []
+DOMAIN_SEEDERS: list[tuple[str, DomainSeeder]] = [("crm", seed_crm)]
 """(name, seeder) in dependency order; each must itself be idempotent."""
 
 
