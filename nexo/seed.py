@@ -18,6 +18,7 @@ from subgraphs.crm.seed import seed_demo as seed_crm
 from subgraphs.identity import service as identity
 from subgraphs.identity.models import Tenant
 from subgraphs.identity.roles import BUILTIN_ROLES
+from subgraphs.stock.seed import seed_demo as seed_stock
 
 DEMO_SLUG = "acme"
 DEMO_DOMAIN = "acme.example"
@@ -35,7 +36,7 @@ DEMO_USERS = [
 ]
 
 DomainSeeder = Callable[[AsyncSession, TenantId], Awaitable[None]]
-DOMAIN_SEEDERS: list[tuple[str, DomainSeeder]] = [("crm", seed_crm)]
+DOMAIN_SEEDERS: list[tuple[str, DomainSeeder]] = [("crm", seed_crm), ("stock", seed_stock)]
 """(name, seeder) in dependency order; each must itself be idempotent."""
 
 

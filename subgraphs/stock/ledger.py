@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TypeVar
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import delete, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -537,7 +537,9 @@ async def evaluate_low_stock(
                 )
                 .on_conflict_do_nothing(
                     index_elements=["tenant_id", "rule_id"],
-                    index_where=LowStockAlert.status == "OPEN",
+                    # A literal: PostgreSQL infers the partial index only from a predicate
+                    # that matches its definition, and a bound parameter never does.
+                    index_where=text("status = 'OPEN'"),
                 )
                 .returning(LowStockAlert.id)
             )

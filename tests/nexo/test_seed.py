@@ -45,6 +45,16 @@ async def test_demo_seed_is_idempotent_and_every_demo_user_logs_in(
     assert first["crm.customer"] == 40 + 12  # 12 of the 60 leads were converted
     assert first["crm.lead"] == 60
     assert first["crm.deal"] >= 30
+    assert first["stock.product"] == 120
+    assert first["stock.warehouse"] == 3
+    async with owner_engine.connect() as conn:
+        open_alerts = await conn.scalar(
+            text(
+                "select count(*) from stock.low_stock_alert where tenant_id = :t and status = 'OPEN'"
+            ),
+            {"t": tenant},
+        )
+    assert 5 <= open_alerts <= 8
     again = await seed_demo(runtime, report=messages.append)
     assert again == tenant
     assert await _row_counts(owner_engine, tenant) == first
