@@ -40,13 +40,15 @@ async def prepared(
                 status.update("seeding demo data")
                 await seed_demo(runtime, report=lambda m: console.log(m))
         except BaseException:
-            database.stop_embedded()
+            if urls.embedded:
+                database.stop_embedded()
             raise
     try:
         yield runtime
     finally:
         await runtime.db.dispose()
-        database.stop_embedded()
+        if urls.embedded:
+            database.stop_embedded()
 
 
 class GracefulServer(uvicorn.Server):
@@ -153,4 +155,5 @@ async def owner_session(settings: Settings) -> AsyncIterator[AsyncSession]:
             await session.flush()
     finally:
         await engine.dispose()
-        database.stop_embedded()
+        if urls.embedded:
+            database.stop_embedded()
