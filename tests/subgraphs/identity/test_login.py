@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from shared.context import Runtime
 from subgraphs.identity.service import MAX_FAILURES
 from tests.conftest import GraphQLClient, TenantHandle
@@ -192,3 +194,32 @@ async def test_bad_sign_up_writes_nothing(identity_gql: GraphQLClient, runtime: 
         ("input.name", "REQUIRED"),
     }
     assert await global_counts(runtime) == before
+
+
+async def test_every_login_failure_costs_one_password_hash(
+    identity_gql: GraphQLClient, tenant: TenantHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Timing parity without timing: each failure kind runs exactly one argon2 verify, so an
+    unknown tenant or email takes as long as a wrong password."""
+    from subgraphs.identity import service
+
+    calls: list[str] = []
+    real_verify = service._hasher.verify
+
+    def counting_verify(password: str, hash: str) -> bool:
+        calls.append(hash[:9])
+        return bool(real_verify(password, hash))
+
+    monkeypatch.setattr(service._hasher, "verify", counting_verify)
+    for attempt in (
+        {
+            "tenant": f"nobody-{uuid.uuid4().hex[:6]}",
+            "email": tenant.admin_email,
+            "password": "x" * 12,
+        },
+        {"tenant": tenant.slug, "email": "nobody@example.com", "password": "x" * 12},
+        {"tenant": tenant.slug, "email": tenant.admin_email, "password": "x" * 12},
+    ):
+        calls.clear()
+        await identity_gql(LOGIN, {"i": attempt})
+        assert calls == ["$argon2id"], attempt
