@@ -21,7 +21,7 @@ from graphql import (
 )
 
 from router.selection import parse_field_set
-from router.subgraph_sdl import SField, SType, Subgraph, read_subgraph
+from router.subgraph_sdl import PRINTED, SField, SType, Subgraph, read_subgraph
 from router.supergraph import load_supergraph
 
 BUILTIN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
@@ -302,9 +302,7 @@ class _Emitter(_Composer):
             elif name == "tag":
                 out += [f"@tag(name: {_q(str(u['name']))})" for u in uses]
             elif name in custom or name in _KEEP_DIRECTIVES:
-                for u in uses:
-                    inner = ", ".join(f"{k}: {_q(str(v))}" for k, v in u.items())
-                    out.append(f"@{name}({inner})" if inner else f"@{name}")
+                out += [str(u[PRINTED]) for u in uses]
         return out
 
     def type_joins(self, name: str) -> list[str]:

@@ -30,6 +30,7 @@ from router.supergraph import JoinField, Supergraph
 
 Path = tuple[str, ...]
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+MAX_KEY_HOPS = 3
 
 
 class PlanningError(Exception):
@@ -83,6 +84,7 @@ class _Build:
         self.groups: list[_Group] = []
         self.children: dict[tuple[object, ...], _Group] = {}
         self._touched: list[set[int]] = []
+        self._depth = 0
 
     # -- groups ---------------------------------------------------------------
 
@@ -241,13 +243,22 @@ class _Build:
             self.select(g, named, sel.selection_set.selections, sub_path, made.sub, provided)
 
     def jump_targets(
-        self, g: _Group, t: GraphQLObjectType | GraphQLInterfaceType, name: str
+        self,
+        g: _Group,
+        t: GraphQLObjectType | GraphQLInterfaceType,
+        name: str,
+        *,
+        direct: bool = True,
     ) -> list[tuple[str, str, str, str | None]]:
-        """(graph, entity type, key, typename rewrite) that can resolve `t.name` from g."""
+        """(graph, entity type, key, typename rewrite) that can resolve `t.name` from g.
+
+        Direct targets take a key g can select itself; the others need the key's
+        fields fetched from elsewhere first.
+        """
         found = []
         for graph in self.sg.field_graphs(t.name, name):
             for key in self.sg.keys(graph, t.name):
-                if self.key_local(g.graph, t, parse_field_set(key)):
+                if not direct or self.key_local(g.graph, t, parse_field_set(key)):
                     rewrite = t.name if self.sg.is_interface_object(graph, t.name) else None
                     found.append((graph, t.name, key, rewrite))
                     break
@@ -258,7 +269,7 @@ class _Build:
                 if not self.sg.is_interface_object(graph, iface.name):
                     continue
                 for key in self.sg.keys(graph, iface.name):
-                    if self.key_local(g.graph, t, parse_field_set(key)):
+                    if not direct or self.key_local(g.graph, t, parse_field_set(key)):
                         found.append((graph, iface.name, key, iface.name))
                         break
         return found
@@ -286,6 +297,9 @@ class _Build:
     ) -> None:
         name = sel.name.value
         targets = self.jump_targets(g, t, name)
+        indirect = not targets and self._depth < MAX_KEY_HOPS
+        if indirect:
+            targets = [tg for tg in self.jump_targets(g, t, name, direct=False) if tg[0] != g.graph]
         if not targets:
             raise PlanningError(
                 f"cannot reach {t.name}.{name} from subgraph {self.name(g.graph)}: "
@@ -298,10 +312,18 @@ class _Build:
         requires = join.requires if join else None
         # Through an @interfaceObject every implementation shares one fetch.
         cond = entity_type if rewrite else t.name
-        child = self.child(g, graph, path, cond, entity_type, rewrite, bool(requires))
+        waits = bool(requires) or indirect
+        child = self.child(g, graph, path, cond, entity_type, rewrite, waits)
         key_sels = parse_field_set(key)
         out.field("__typename")
-        self.select_object(g, t, key_sels, path, out, None)
+        # A key g lacks is fetched like a required field: from a graph that has it, first.
+        self._depth += indirect
+        try:
+            with self.touching() as touched:
+                self.select_object(g, t, key_sels, path, out, None)
+        finally:
+            self._depth -= indirect
+        child.deps |= touched - {child.id}
         rep = child.requires.fragment(cond)
         rep.field("__typename")
         _copy(key_sels, rep)
@@ -325,8 +347,9 @@ class _Build:
     ) -> bool:
         graph, entity_type, _, rewrite = target
         cond = entity_type if rewrite else type_name
+        waiting = (g.id, graph, path, cond, entity_type, True)
         key = (g.id, graph, path, cond, entity_type, bool(join and join.requires))
-        return key in self.children
+        return key in self.children or waiting in self.children
 
     def name(self, graph: str) -> str:
         return self.sg.graphs[graph].name

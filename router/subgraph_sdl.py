@@ -30,6 +30,7 @@ from graphql import (
     UnionTypeDefinitionNode,
     UnionTypeExtensionNode,
     parse,
+    print_ast,
 )
 from graphql.utilities import value_from_ast_untyped
 
@@ -50,6 +51,7 @@ FEDERATION_DIRECTIVES = (
 )
 MACHINERY_TYPES = {"_Service", "_Any", "_Entity", "_FieldSet", "FieldSet", "federation__FieldSet"}
 MACHINERY_FIELDS = {"_entities", "_service"}
+PRINTED = "\0printed"
 KINDS: dict[type, str] = {
     ObjectTypeDefinitionNode: "object",
     ObjectTypeExtensionNode: "object",
@@ -147,7 +149,10 @@ def _directives(nodes: Any, names: dict[str, str]) -> dict[str, list[dict[str, A
     for directive in nodes or ():
         local = directive.name.value
         canonical = names.get(local, local)
-        out.setdefault(canonical, []).append(_arguments(directive))
+        args = _arguments(directive)
+        # The printed application, so kept directives keep their literal values exactly.
+        args[PRINTED] = print_ast(directive)
+        out.setdefault(canonical, []).append(args)
     return out
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from typing import Annotated, Any
+from typing import Annotated, Any, NewType
 
 import strawberry
 from strawberry.federation.schema_directives import Key
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema_directive import Location
 
 FEDERATION_VERSION = "2.7"  # Strawberry's default 2.11 is refused by the guild composer 0.27
 MUTATION_LOG: list[str] = []
@@ -44,12 +46,34 @@ class Category(enum.Enum):
     LIGHT = "LIGHT"
 
 
-@strawberry.federation.type(keys=["id", "sku pkg"])
+@strawberry.federation.schema_directive(
+    locations=[Location.OBJECT],
+    name="cacheControl",
+    compose=True,
+    import_url="https://nexo.dev/cache/v1.0",
+)
+class CacheControl:
+    max_age: int
+
+
+Date = NewType("Date", str)
+DATE_SCALAR = strawberry.scalar(
+    name="Date", description="An ISO-8601 calendar date", serialize=str, parse_value=str
+)
+
+
+@strawberry.input
+class PriceFilter:
+    min: int = 0
+    max: int | None = None
+
+
+@strawberry.federation.type(keys=["id", "sku pkg"], directives=[CacheControl(max_age=60)])
 class Product:
     id: strawberry.ID
     sku: str
     pkg: str
-    name: str = strawberry.federation.field(shareable=True)
+    name: str = strawberry.federation.field(shareable=True, tags=["public"])
     weight: int
     price: int = strawberry.federation.field(description="moved to inventory")
     category: Category = strawberry.federation.field(shareable=True)
@@ -86,6 +110,7 @@ class Media:
 @strawberry.federation.type(keys=["id"])
 class Book(Media):
     pages: int
+    released_on: Date | None = None
 
 
 @strawberry.federation.type(keys=["id"])
@@ -95,7 +120,7 @@ class Movie(Media):
 
 Search = Annotated[Book | Product, strawberry.union("Search")]
 MEDIA: list[Media] = [
-    Book(id=strawberry.ID("b1"), title="Dune", pages=412),
+    Book(id=strawberry.ID("b1"), title="Dune", pages=412, released_on=Date("1965-08-01")),
     Movie(id=strawberry.ID("m1"), title="Alien"),
 ]
 
@@ -111,6 +136,15 @@ class ProductsQuery:
         return make_product(id) if id in PRODUCTS else None
 
     @strawberry.field
+    def priced(self, filter: PriceFilter) -> list[Product]:
+        found = [make_product(pid) for pid in PRODUCTS]
+        return [
+            p
+            for p in found
+            if p.price >= filter.min and (filter.max is None or p.price <= filter.max)
+        ]
+
+    @strawberry.field
     def media(self) -> list[Media]:
         return MEDIA
 
@@ -122,7 +156,10 @@ class ProductsQuery:
 
 
 products_schema = strawberry.federation.Schema(
-    query=ProductsQuery, types=[Book, Movie], federation_version=FEDERATION_VERSION
+    query=ProductsQuery,
+    types=[Book, Movie],
+    federation_version=FEDERATION_VERSION,
+    config=StrawberryConfig(scalar_map={Date: DATE_SCALAR}),
 )
 
 
@@ -351,9 +388,38 @@ accounts_schema = strawberry.federation.Schema(
     federation_version=FEDERATION_VERSION,
 )
 
+# --- labels: knows products only by their compound key -------------------------
+
+
+@strawberry.federation.type(name="Product", keys=["sku pkg"])
+class LabelProduct:
+    sku: str
+    pkg: str
+
+    @strawberry.field
+    def barcode(self) -> str:
+        return f"{self.sku}-{self.pkg}".upper()
+
+    @classmethod
+    def resolve_reference(cls, sku: str, pkg: str) -> LabelProduct:
+        return LabelProduct(sku=sku, pkg=pkg)
+
+
+@strawberry.type
+class LabelsQuery:
+    @strawberry.field
+    def label_formats(self) -> list[str]:
+        return ["EAN13"]
+
+
+labels_schema = strawberry.federation.Schema(
+    query=LabelsQuery, types=[LabelProduct], federation_version=FEDERATION_VERSION
+)
+
 SCHEMAS: dict[str, strawberry.federation.Schema] = {
     "products": products_schema,
     "inventory": inventory_schema,
     "reviews": reviews_schema,
     "accounts": accounts_schema,
+    "labels": labels_schema,
 }

@@ -132,7 +132,7 @@ async def test_a_stopped_subgraph_gives_partial_data(
 
 def test_http_transports_follow_join_graph_urls(supergraph_sdl: str) -> None:
     made = http_transports(load_supergraph(supergraph_sdl))
-    assert sorted(made) == ["accounts", "inventory", "products", "reviews"]
+    assert sorted(made) == sorted(tg.SCHEMAS)
     assert all(
         isinstance(t, HttpTransport) and t.url.startswith("http://127.0.0.1:")
         for t in made.values()

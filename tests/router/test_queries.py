@@ -247,3 +247,42 @@ def fetch_variables(node: Any) -> list[tuple[str, list[str]]]:
     if isinstance(node, p.Flatten):
         return fetch_variables(node.node)
     return [v for child in node.nodes for v in fetch_variables(child)]
+
+
+async def test_key_fetched_from_another_subgraph_first(router: Router) -> None:
+    # labels knows Product only by `sku pkg`, which inventory lacks: products supplies it.
+    result = await router.execute("{ lowStock { id barcode } }", None, None, {})
+    assert result.body == {"data": {"lowStock": [{"id": "2", "barcode": "CHR-BOX"}]}}
+    assert result.plan is not None
+    assert fetched_services(result.plan.node) == ["inventory", "products", "labels"]
+
+
+async def test_compound_key_jump(router: Router) -> None:
+    body = await run(router, "{ products { barcode } }")
+    assert body == {
+        "data": {
+            "products": [{"barcode": "TBL-BOX"}, {"barcode": "CHR-BOX"}, {"barcode": "LMP-BAG"}]
+        }
+    }
+
+
+async def test_input_types_and_custom_scalars(router: Router) -> None:
+    query = """query($f: PriceFilter!) {
+        priced(filter: $f) { name }
+        media { ... on Book { releasedOn } }
+    }"""
+    assert await run(router, query, {"f": {"min": 30, "max": 120}}) == {
+        "data": {
+            "priced": [{"name": "Table"}, {"name": "Chair"}],
+            "media": [{"releasedOn": "1965-08-01"}, {}],
+        }
+    }
+
+
+async def test_bad_variables_are_a_request_error(router: Router) -> None:
+    result = await router.execute(
+        "query($f: PriceFilter!) { priced(filter: $f) { name } }", {"f": {"min": "x"}}, None, {}
+    )
+    assert result.request_error
+    assert "data" not in result.body
+    assert "Int cannot represent non-integer value" in result.body["errors"][0]["message"]
