@@ -3,6 +3,7 @@ work, error policy and the payload convention of DESIGN section 5."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar, cast
 
@@ -40,6 +41,15 @@ class UserError:
 
 def user_errors(exc: InvalidInput) -> list[UserError]:
     return [UserError(field=p.field, code=p.code, message=p.message) for p in exc.problems]
+
+
+def parse_id(value: str) -> uuid.UUID:
+    """An `ID` argument as a UUID. An id that is not a UUID cannot be ours, so it finds
+    nothing, exactly like an unknown one (no separate error that would leak a difference)."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return uuid.UUID(int=0)
 
 
 def context(info: Info[Any, Any]) -> RequestContext:

@@ -8,6 +8,7 @@ equals the transaction-local `app.tenant_id`; with no tenant set, nothing is vis
 from __future__ import annotations
 
 from alembic import op
+
 from shared.settings import get_settings
 
 TENANT_PREDICATE = "tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid"

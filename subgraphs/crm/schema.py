@@ -13,7 +13,7 @@ from strawberry.federation.schema_directives import Key
 from strawberry.types import Info
 
 from shared.errors import BadUserInput, InvalidInput
-from shared.graphql import UserError, context, perform
+from shared.graphql import UserError, context, parse_id, perform
 from shared.pagination import Connection
 from subgraphs.crm import loaders, models, service
 from subgraphs.identity import service as identity
@@ -21,16 +21,8 @@ from subgraphs.identity import service as identity
 READ, WRITE = "crm:read", "crm:write"
 
 
-def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        # An id that is not ours finds nothing, like any other unknown id.
-        return uuid.UUID(int=0)
-
-
 def _opt(value: str | None) -> uuid.UUID | None:
-    return _uuid(value) if value is not None else None
+    return parse_id(value) if value is not None else None
 
 
 def _id(value: uuid.UUID) -> strawberry.ID:
@@ -186,7 +178,7 @@ class Contact:
     async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Contact | None:
         ctx = context(info)
         ctx.require(READ)
-        row = await loaders.contacts(ctx).load(_uuid(id))
+        row = await loaders.contacts(ctx).load(parse_id(id))
         return cls.from_model(row) if row else None
 
 
@@ -244,19 +236,19 @@ class Customer:
 
     @strawberry.field
     async def contacts(self, info: Info[Any, Any]) -> list[Contact]:
-        rows = await loaders.contacts_by_customer(context(info)).load(_uuid(self.id))
+        rows = await loaders.contacts_by_customer(context(info)).load(parse_id(self.id))
         return [Contact.from_model(r) for r in rows]
 
     @strawberry.field
     async def deals(self, info: Info[Any, Any]) -> list[Deal]:
-        rows = await loaders.deals_by_customer(context(info)).load(_uuid(self.id))
+        rows = await loaders.deals_by_customer(context(info)).load(parse_id(self.id))
         return [Deal.from_model(r) for r in rows]
 
     @classmethod
     async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Customer | None:
         ctx = context(info)
         ctx.require(READ)
-        row = await loaders.customers(ctx).load(_uuid(id))
+        row = await loaders.customers(ctx).load(parse_id(id))
         return cls.from_model(row) if row else None
 
 
@@ -334,9 +326,9 @@ class Deal:
         assert row is not None
         return PipelineStage.from_model(row)
 
-    @strawberry.field(description="Every stage change, win or loss, oldest first.")  # type: ignore[untyped-decorator]
+    @strawberry.field(description="Every stage change, win or loss, oldest first.")
     async def history(self, info: Info[Any, Any]) -> list[DealStageChange]:
-        rows = await loaders.history_by_deal(context(info)).load(_uuid(self.id))
+        rows = await loaders.history_by_deal(context(info)).load(parse_id(self.id))
         return [
             DealStageChange(
                 status=DealStatus(r.status),
@@ -352,7 +344,7 @@ class Deal:
     async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Deal | None:
         ctx = context(info)
         ctx.require(READ)
-        row = await loaders.deals(ctx).load(_uuid(id))
+        row = await loaders.deals(ctx).load(parse_id(id))
         return cls.from_model(row) if row else None
 
 
@@ -394,14 +386,14 @@ class Lead:
     def owner(self) -> User | None:
         return _user(self.owner_id)
 
-    @strawberry.field(description="The customer the lead was converted into.")  # type: ignore[untyped-decorator]
+    @strawberry.field(description="The customer the lead was converted into.")
     async def customer(self, info: Info[Any, Any]) -> Customer | None:
         if self.customer_id is None:
             return None
         row = await loaders.customers(context(info)).load(self.customer_id)
         return Customer.from_model(row) if row else None
 
-    @strawberry.field(description="The deal created when the lead was converted.")  # type: ignore[untyped-decorator]
+    @strawberry.field(description="The deal created when the lead was converted.")
     async def deal(self, info: Info[Any, Any]) -> Deal | None:
         if self.deal_id is None:
             return None
@@ -412,7 +404,7 @@ class Lead:
     async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Lead | None:
         ctx = context(info)
         ctx.require(READ)
-        row = await loaders.leads(ctx).load(_uuid(id))
+        row = await loaders.leads(ctx).load(parse_id(id))
         return cls.from_model(row) if row else None
 
 
@@ -595,7 +587,7 @@ class Query:
     async def customer(self, info: Info[Any, Any], id: strawberry.ID) -> Customer | None:
         ctx = context(info)
         ctx.require(READ)
-        row = await loaders.customers(ctx).load(_uuid(id))
+        row = await loaders.customers(ctx).load(parse_id(id))
         return Customer.from_model(row) if row else None
 
     @strawberry.field
@@ -732,7 +724,7 @@ class Query:
             )
         return Connection.of(page, Activity.from_model)
 
-    @strawberry.field(description="Open deals per stage in one currency (default: the tenant's).")  # type: ignore[untyped-decorator]
+    @strawberry.field(description="Open deals per stage in one currency (default: the tenant's).")
     async def pipeline(self, info: Info[Any, Any], currency: str | None = None) -> Pipeline:
         ctx = context(info)
         tenant = ctx.require(READ).tenant_id
@@ -761,7 +753,7 @@ class Query:
             ],
         )
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @strawberry.field(
         name="crmStats", description="Figures for the days `from`..`to` inclusive (UTC)."
     )
     async def crm_stats(
@@ -1061,12 +1053,12 @@ class Mutation:
             info,
             WRITE,
             lambda s, p: service.update_customer(
-                s, p.tenant_id, customer_id=_uuid(input.id), fields=_customer_fields(input)
+                s, p.tenant_id, customer_id=parse_id(input.id), fields=_customer_fields(input)
             ),
         )
         return _customer(row, errors)
 
-    @strawberry.mutation(description="Archived customers are read-only and cannot be ordered for.")  # type: ignore[untyped-decorator]
+    @strawberry.mutation(description="Archived customers are read-only and cannot be ordered for.")
     async def archive_customer(
         self, info: Info[Any, Any], input: CustomerIdInput
     ) -> CustomerPayload:
@@ -1074,7 +1066,7 @@ class Mutation:
             info,
             WRITE,
             lambda s, p: service.set_customer_status(
-                s, p.tenant_id, customer_id=_uuid(input.id), archived=True
+                s, p.tenant_id, customer_id=parse_id(input.id), archived=True
             ),
         )
         return _customer(row, errors)
@@ -1087,7 +1079,7 @@ class Mutation:
             info,
             WRITE,
             lambda s, p: service.set_customer_status(
-                s, p.tenant_id, customer_id=_uuid(input.id), archived=False
+                s, p.tenant_id, customer_id=parse_id(input.id), archived=False
             ),
         )
         return _customer(row, errors)
@@ -1102,7 +1094,7 @@ class Mutation:
             lambda s, p: service.create_contact(
                 s,
                 p.tenant_id,
-                customer_id=_uuid(input.customer_id),
+                customer_id=parse_id(input.customer_id),
                 name=input.name,
                 job_title=input.job_title,
                 email=input.email,
@@ -1122,7 +1114,7 @@ class Mutation:
             lambda s, p: service.update_contact(
                 s,
                 p.tenant_id,
-                contact_id=_uuid(input.id),
+                contact_id=parse_id(input.id),
                 name=input.name,
                 job_title=input.job_title,
                 email=input.email,
@@ -1149,7 +1141,7 @@ class Mutation:
             info,
             WRITE,
             lambda s, p: service.update_lead(
-                s, p.tenant_id, lead_id=_uuid(input.id), fields=_lead_fields(input)
+                s, p.tenant_id, lead_id=parse_id(input.id), fields=_lead_fields(input)
             ),
         )
         return _lead(row, errors)
@@ -1157,7 +1149,9 @@ class Mutation:
     @strawberry.mutation
     async def qualify_lead(self, info: Info[Any, Any], input: LeadIdInput) -> LeadPayload:
         row, errors = await perform(
-            info, WRITE, lambda s, p: service.qualify_lead(s, p.tenant_id, lead_id=_uuid(input.id))
+            info,
+            WRITE,
+            lambda s, p: service.qualify_lead(s, p.tenant_id, lead_id=parse_id(input.id)),
         )
         return _lead(row, errors)
 
@@ -1167,12 +1161,12 @@ class Mutation:
             info,
             WRITE,
             lambda s, p: service.lose_lead(
-                s, p.tenant_id, lead_id=_uuid(input.id), reason=input.reason
+                s, p.tenant_id, lead_id=parse_id(input.id), reason=input.reason
             ),
         )
         return _lead(row, errors)
 
-    @strawberry.mutation(  # type: ignore[untyped-decorator]
+    @strawberry.mutation(
         description="Creates or links a customer, a contact and a deal, atomically."
     )
     async def convert_lead(
@@ -1185,7 +1179,7 @@ class Mutation:
                 s,
                 p.tenant_id,
                 actor=p.user_id,
-                lead_id=_uuid(input.lead_id),
+                lead_id=parse_id(input.lead_id),
                 customer_id=_opt(input.customer_id),
                 deal_title=input.deal_title,
                 amount=input.amount,
@@ -1209,7 +1203,7 @@ class Mutation:
                 s,
                 p.tenant_id,
                 actor=p.user_id,
-                customer_id=_uuid(input.customer_id),
+                customer_id=parse_id(input.customer_id),
                 title=input.title,
                 amount=input.amount,
                 currency=input.currency,
@@ -1229,7 +1223,7 @@ class Mutation:
             lambda s, p: service.update_deal(
                 s,
                 p.tenant_id,
-                deal_id=_uuid(input.id),
+                deal_id=parse_id(input.id),
                 title=input.title,
                 amount=input.amount,
                 currency=input.currency,
@@ -1249,8 +1243,8 @@ class Mutation:
                 s,
                 p.tenant_id,
                 actor=p.user_id,
-                deal_id=_uuid(input.id),
-                stage_id=_uuid(input.stage_id),
+                deal_id=parse_id(input.id),
+                stage_id=parse_id(input.stage_id),
             ),
         )
         return _deal(row, errors)
@@ -1261,7 +1255,7 @@ class Mutation:
             info,
             WRITE,
             lambda s, p: service.close_deal(
-                s, p.tenant_id, actor=p.user_id, deal_id=_uuid(input.id), won=True
+                s, p.tenant_id, actor=p.user_id, deal_id=parse_id(input.id), won=True
             ),
         )
         return _deal(row, errors)
@@ -1275,7 +1269,7 @@ class Mutation:
                 s,
                 p.tenant_id,
                 actor=p.user_id,
-                deal_id=_uuid(input.id),
+                deal_id=parse_id(input.id),
                 won=False,
                 reason=input.reason,
             ),
@@ -1314,6 +1308,6 @@ class Mutation:
         row, errors = await perform(
             info,
             WRITE,
-            lambda s, p: service.complete_activity(s, p.tenant_id, activity_id=_uuid(input.id)),
+            lambda s, p: service.complete_activity(s, p.tenant_id, activity_id=parse_id(input.id)),
         )
         return ActivityPayload(activity=Activity.from_model(row) if row else None, errors=errors)

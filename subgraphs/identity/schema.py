@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from shared.graphql import UserError, context, perform, perform_anonymous
+from shared.graphql import UserError, context, parse_id, perform, perform_anonymous
 from shared.pagination import Connection
 from subgraphs.identity import loaders, models, service
 
@@ -36,7 +36,7 @@ class Tenant:
     async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Tenant | None:
         ctx = context(info)
         ctx.require("identity:read")
-        row = await loaders.tenants(ctx).load(_uuid(id))
+        row = await loaders.tenants(ctx).load(parse_id(id))
         return cls.from_model(row) if row else None
 
 
@@ -81,7 +81,7 @@ class User:
 
     @strawberry.field
     async def roles(self, info: Info[Any, Any]) -> list[Role]:
-        rows = await loaders.roles_by_user(context(info)).load(_uuid(self.id))
+        rows = await loaders.roles_by_user(context(info)).load(parse_id(self.id))
         return [Role.from_model(r) for r in rows]
 
     @strawberry.field
@@ -94,16 +94,8 @@ class User:
     async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> User | None:
         ctx = context(info)
         ctx.require()
-        row = await loaders.users(ctx).load(_uuid(id))
+        row = await loaders.users(ctx).load(parse_id(id))
         return cls.from_model(row) if row else None
-
-
-def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        # An id that is not ours finds nothing, like any other unknown id.
-        return uuid.UUID(int=0)
 
 
 @strawberry.input
@@ -130,7 +122,7 @@ class Query:
     async def user(self, info: Info[Any, Any], id: strawberry.ID) -> User | None:
         ctx = context(info)
         ctx.require("identity:read")
-        row = await loaders.users(ctx).load(_uuid(id))
+        row = await loaders.users(ctx).load(parse_id(id))
         return User.from_model(row) if row else None
 
     @strawberry.field
@@ -350,7 +342,7 @@ class Mutation:
             lambda s, p: service.update_user(
                 s,
                 p.tenant_id,
-                user_id=_uuid(input.id),
+                user_id=parse_id(input.id),
                 email=input.email,
                 name=input.name,
                 password=input.password,
@@ -367,7 +359,7 @@ class Mutation:
             info,
             "identity:admin",
             lambda s, p: service.deactivate_user(
-                s, p.tenant_id, user_id=_uuid(input.id), actor=p.user_id
+                s, p.tenant_id, user_id=parse_id(input.id), actor=p.user_id
             ),
         )
         return _user(row, errors)
@@ -395,7 +387,7 @@ class Mutation:
             lambda s, p: service.update_role(
                 s,
                 p.tenant_id,
-                role_id=_uuid(input.id),
+                role_id=parse_id(input.id),
                 name=input.name,
                 description=input.description,
                 permissions=input.permissions,

@@ -11,20 +11,12 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from shared.graphql import UserError, context, perform
+from shared.graphql import UserError, context, parse_id, perform
 from shared.pagination import Connection
 from subgraphs.stock import loaders, models, service
 
 READ = "stock:read"
 WRITE = "stock:write"
-
-
-def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        # An id that is not ours finds nothing, like any other unknown id.
-        return uuid.UUID(int=0)
 
 
 def _id(value: uuid.UUID) -> strawberry.ID:
@@ -110,14 +102,14 @@ class Warehouse:
 
     @strawberry.field
     async def locations(self, info: Info[Any, Any]) -> list[Location]:
-        rows = await loaders.locations_by_warehouse(context(info)).load(_uuid(self.id))
+        rows = await loaders.locations_by_warehouse(context(info)).load(parse_id(self.id))
         return [Location.from_model(r) for r in rows]
 
     @classmethod
     async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Warehouse | None:
         ctx = context(info)
         ctx.require(READ)
-        row = await loaders.warehouses(ctx).load(_uuid(id))
+        row = await loaders.warehouses(ctx).load(parse_id(id))
         return cls.from_model(row) if row else None
 
 
@@ -178,14 +170,14 @@ class Product:
 
     @strawberry.field
     async def stock(self, info: Info[Any, Any]) -> StockSummary:
-        rows = await loaders.levels_by_product(context(info)).load(_uuid(self.id))
+        rows = await loaders.levels_by_product(context(info)).load(parse_id(self.id))
         on_hand = sum((r.on_hand for r in rows), Decimal(0))
         reserved = sum((r.reserved for r in rows), Decimal(0))
         return StockSummary(on_hand=on_hand, reserved=reserved, available=on_hand - reserved)
 
     @strawberry.field
     async def stock_levels(self, info: Info[Any, Any]) -> list[StockLevel]:
-        rows = await loaders.levels_by_product(context(info)).load(_uuid(self.id))
+        rows = await loaders.levels_by_product(context(info)).load(parse_id(self.id))
         return [
             StockLevel(
                 on_hand=r.on_hand,
@@ -201,7 +193,7 @@ class Product:
     async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Product | None:
         ctx = context(info)
         ctx.require(READ)
-        row = await loaders.products(ctx).load(_uuid(id))
+        row = await loaders.products(ctx).load(parse_id(id))
         return cls.from_model(row) if row else None
 
 
@@ -259,7 +251,7 @@ class StockMove:
     async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> StockMove | None:
         ctx = context(info)
         ctx.require(READ)
-        row = await loaders.moves(ctx).load(_uuid(id))
+        row = await loaders.moves(ctx).load(parse_id(id))
         return cls.from_model(row) if row else None
 
 
@@ -394,7 +386,7 @@ class StockMoveFilter:
 
 
 def _opt(value: strawberry.ID | None) -> uuid.UUID | None:
-    return _uuid(value) if value is not None else None
+    return parse_id(value) if value is not None else None
 
 
 @strawberry.type
@@ -434,7 +426,7 @@ class Query:
     async def product(self, info: Info[Any, Any], id: strawberry.ID) -> Product | None:
         ctx = context(info)
         ctx.require(READ)
-        row = await loaders.products(ctx).load(_uuid(id))
+        row = await loaders.products(ctx).load(parse_id(id))
         return Product.from_model(row) if row else None
 
     @strawberry.field
@@ -662,7 +654,7 @@ class Mutation:
         row, errors = await perform(
             info,
             WRITE,
-            lambda s, p: service.update_product(s, p.tenant_id, _uuid(input.id), _fields(input)),
+            lambda s, p: service.update_product(s, p.tenant_id, parse_id(input.id), _fields(input)),
         )
         return _product(row, errors)
 
@@ -671,7 +663,7 @@ class Mutation:
         self, info: Info[Any, Any], input: ArchiveProductInput
     ) -> ProductPayload:
         row, errors = await perform(
-            info, WRITE, lambda s, p: service.archive_product(s, p.tenant_id, _uuid(input.id))
+            info, WRITE, lambda s, p: service.archive_product(s, p.tenant_id, parse_id(input.id))
         )
         return _product(row, errors)
 
@@ -698,9 +690,9 @@ class Mutation:
             lambda s, p: service.transfer(
                 s,
                 p.tenant_id,
-                product_id=_uuid(input.product_id),
-                from_location_id=_uuid(input.from_location_id),
-                to_location_id=_uuid(input.to_location_id),
+                product_id=parse_id(input.product_id),
+                from_location_id=parse_id(input.from_location_id),
+                to_location_id=parse_id(input.to_location_id),
                 quantity=input.quantity,
                 actor=p.user_id,
             ),
@@ -717,9 +709,9 @@ class Mutation:
             lambda s, p: service.adjust(
                 s,
                 p.tenant_id,
-                location_id=_uuid(input.location_id),
+                location_id=parse_id(input.location_id),
                 lines=[
-                    service.CountLine(_uuid(ln.product_id), ln.counted_quantity)
+                    service.CountLine(parse_id(ln.product_id), ln.counted_quantity)
                     for ln in input.lines
                 ],
                 actor=p.user_id,
@@ -737,8 +729,8 @@ class Mutation:
             lambda s, p: service.set_reorder_rule(
                 s,
                 p.tenant_id,
-                product_id=_uuid(input.product_id),
-                warehouse_id=_uuid(input.warehouse_id),
+                product_id=parse_id(input.product_id),
+                warehouse_id=parse_id(input.warehouse_id),
                 min_quantity=input.min_quantity,
                 max_quantity=input.max_quantity,
             ),

@@ -159,7 +159,7 @@ async def test_lead_to_won_deal_flow(
         token,
         "winDeal",
         {"id": deal["id"]},
-        "deal { status probability history { status fromStage { name } toStage { name } changedBy { id } } }",  # noqa: E501
+        "deal { status probability history { status fromStage { name } toStage { name } changedBy { id } } }",
     )
     assert won["deal"]["status"] == "WON"
     assert [
@@ -200,7 +200,7 @@ async def test_lead_to_won_deal_flow(
     stats = await ok(
         crm_gql,
         token,
-        "query($f: Date!, $t: Date!) { crmStats(from: $f, to: $t) { dealsCreated dealsWon dealsLost "  # noqa: E501
+        "query($f: Date!, $t: Date!) { crmStats(from: $f, to: $t) { dealsCreated dealsWon dealsLost "
         "winRate leadsCreated leadsConverted leadConversionRate } }",
         f=str(today - dt.timedelta(days=1)),
         t=str(today + dt.timedelta(days=1)),
