@@ -36,9 +36,17 @@ class InProcessTransport:
 class HttpTransport:
     """One pooled keep-alive client per subgraph."""
 
-    def __init__(self, url: str, timeout: float = 30.0, max_connections: int = 100) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout: float = 30.0,
+        max_connections: int = 100,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.url = url
         self._client = httpx.AsyncClient(
+            transport=transport,
             timeout=timeout,
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections

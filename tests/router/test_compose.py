@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import guild_compose
+from conftest import guild_compose, in_process_transports
 from graphql import (
     build_schema,
     find_breaking_changes,
@@ -13,6 +13,7 @@ from graphql import (
 )
 
 from router.compose import CompositionError, compose, join_version
+from router.gateway import Router
 from router.subgraph_sdl import read_subgraph
 from router.supergraph import SupergraphError, load_supergraph
 
@@ -139,3 +140,45 @@ def test_requires_of_a_field_that_is_not_external() -> None:
         ]
     )
     assert '[b] P.e: @requires(fields: "w") names P.w, which is not marked @external' in found
+
+
+def test_provides_of_an_unknown_field() -> None:
+    found = issues(
+        [
+            sub(
+                "a",
+                'type Query { r: R } type R { p: P @provides(fields: "nope") } '
+                'type P @key(fields: "id") { id: ID! }',
+                '["@key", "@provides"]',
+            ),
+        ]
+    )
+    assert found == ['[a] R.p: @provides(fields: "nope") names an unknown field P.nope']
+
+
+def test_invalid_sdl_names_the_subgraph() -> None:
+    assert issues([sub("broken", "type Query {")])[0].startswith("[broken] (schema): invalid SDL")
+
+
+def test_composed_directives_tags_and_inaccessible_reach_the_supergraph(
+    supergraph_sdl: str,
+) -> None:
+    assert '@link(url: "https://nexo.dev/cache/v1.0", import: ["@cacheControl"])' in supergraph_sdl
+    assert "@cacheControl(maxAge: 60)" in supergraph_sdl
+    assert '@tag(name: "public")' in supergraph_sdl
+    api = load_supergraph(supergraph_sdl).api_schema
+    assert api.get_directive("cacheControl") is not None
+    assert api.get_directive("tag") is None
+    assert "internalCode" not in api.get_type("Product").fields  # type: ignore[union-attr]
+
+
+async def test_our_router_serves_the_guild_composers_supergraph(
+    services: list[dict[str, str]], routers: dict[str, Router]
+) -> None:
+    from test_oracle_gateway import QUERIES
+
+    theirs = load_supergraph(guild_compose(services)["supergraphSdl"])
+    other = Router(theirs, in_process_transports())
+    for query, variables in QUERIES:
+        expected = (await routers["in-process"].execute(query, variables)).body
+        assert (await other.execute(query, variables)).body == expected, query

@@ -1,0 +1,109 @@
+"""Execution details: batching, deduplication, failures, and the plan cache."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import pytest
+from conftest import in_process_transports
+
+from router.gateway import Router
+from router.query_planner import PlanCache
+from router.supergraph import Supergraph
+from router.transport import HttpTransport, InProcessTransport, Transport
+
+
+class Recorder:
+    def __init__(self, wrapped: Transport) -> None:
+        self.wrapped = wrapped
+        self.requests: list[dict[str, Any]] = []
+
+    async def fetch(self, request: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+        # Strawberry pops __typename off representations: keep what was sent.
+        self.requests.append(copy.deepcopy(request))
+        return await self.wrapped.fetch(request, headers)
+
+
+async def test_one_entities_request_per_subgraph_with_deduplicated_representations(
+    supergraph: Supergraph,
+) -> None:
+    recorders = {n: Recorder(t) for n, t in in_process_transports().items()}
+    router = Router(supergraph, recorders)
+    result = await router.execute("{ topReviews { product { name stock: price } } }")
+    assert result.body["data"]["topReviews"][3] == {"product": {"name": "Table", "stock": 101}}
+    [entities] = recorders["inventory"].requests
+    # Four reviews, three distinct products: one request, three representations.
+    assert entities["variables"]["representations"] == [
+        {"__typename": "Product", "id": "1"},
+        {"__typename": "Product", "id": "2"},
+        {"__typename": "Product", "id": "3"},
+    ]
+    assert len(recorders["reviews"].requests) == 1
+    assert recorders["products"].requests == []
+
+
+async def test_a_failing_in_process_subgraph_gives_partial_data(supergraph: Supergraph) -> None:
+    async def down(request: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+        raise ConnectionRefusedError("connection refused")
+
+    transports: dict[str, Transport] = dict(in_process_transports())
+    transports["reviews"] = InProcessTransport(down)
+    router = Router(supergraph, transports)
+    result = await router.execute('{ product(id: "1") { name reviews { stars } } me { name } }')
+    assert result.body == {
+        "errors": [
+            {
+                "message": "subgraph reviews failed: connection refused",
+                "path": ["product", "reviews"],
+                "extensions": {"serviceName": "reviews", "code": "SUBGRAPH_FETCH_FAILED"},
+            }
+        ],
+        "data": {"product": None, "me": {"name": "Ada"}},
+    }
+
+
+@pytest.mark.parametrize("kind", ["in-process", "http"])
+async def test_a_malformed_answer_is_that_subgraphs_error(
+    supergraph: Supergraph, kind: str
+) -> None:
+    transports: dict[str, Transport] = dict(in_process_transports())
+    if kind == "http":
+        garbage = httpx.MockTransport(lambda _: httpx.Response(200, text="<html>oops"))
+        transports["inventory"] = HttpTransport("http://inventory/graphql", transport=garbage)
+    else:
+
+        async def garbage_fn(request: dict[str, Any], headers: Mapping[str, str]) -> Any:
+            return ["not", "a", "response"]
+
+        transports["inventory"] = InProcessTransport(garbage_fn)
+    router = Router(supergraph, transports)
+    result = await router.execute('{ product(id: "2") { name slowStock } }')
+    assert result.body["data"] == {"product": {"name": "Chair", "slowStock": None}}
+    [error] = result.body["errors"]
+    assert error["path"] == ["product", "slowStock"]
+    assert error["extensions"]["serviceName"] == "inventory"
+
+
+async def test_plan_cache_is_a_bounded_lru(supergraph: Supergraph) -> None:
+    from graphql import parse
+
+    cache = PlanCache(supergraph, max_size=2)
+    queries = ["{ me { name } }", "{ products { name } }", "{ media { id } }"]
+    for q in queries[:2]:
+        cache.get(q, parse(q), None)
+    assert cache.get(queries[0], parse(queries[0]), None)[1] is True
+    cache.get(queries[2], parse(queries[2]), None)  # evicts the least recently used
+    assert cache.get(queries[1], parse(queries[1]), None)[1] is False
+    assert cache.get(queries[0], parse(queries[0]), None)[1] is False
+    assert (cache.hits, cache.misses) == (1, 5)
+
+
+async def test_operation_name_selects_the_operation(router: Router) -> None:
+    query = "query A { me { name } } query B { lowStock { id } }"
+    result = await router.execute(query, None, "B")
+    assert result.body == {"data": {"lowStock": [{"id": "2"}]}}
+    ambiguous = await router.execute(query)
+    assert ambiguous.request_error
