@@ -32,6 +32,14 @@ class Settings:
     pool_size: int
 
 
+def _default_data_dir() -> Path:
+    # As root the embedded PostgreSQL runs as a separate `pgserver` user that must be able
+    # to traverse every parent folder; under /root that would mean opening /root up.
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path("/var/lib/nexo")
+    return platformdirs.user_data_path("nexo")
+
+
 def load_settings() -> Settings:
     env = os.environ.get
     return Settings(
@@ -39,7 +47,7 @@ def load_settings() -> Settings:
         app_database_url=env("NEXO_APP_DATABASE_URL") or None,
         app_role=env("NEXO_APP_ROLE", "nexo_app"),
         app_password=env("NEXO_APP_PASSWORD", "nexo-app-local-only"),
-        data_dir=Path(env("NEXO_DATA_DIR") or platformdirs.user_data_path("nexo")),
+        data_dir=Path(env("NEXO_DATA_DIR") or _default_data_dir()),
         jwt_issuer=env("NEXO_JWT_ISSUER", "https://nexo.local"),
         jwt_audience=env("NEXO_JWT_AUDIENCE", "nexo-api"),
         access_token_ttl=int(env("NEXO_ACCESS_TOKEN_TTL", "900")),

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,8 +32,10 @@ def _postgres_processes(data_dir: Path) -> list[psutil.Process]:
 
 
 @pytest.mark.slow
-def test_serve_on_an_empty_data_dir_then_sigterm(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+def test_serve_on_an_empty_data_dir_then_sigterm() -> None:
+    # Not pytest's tmp_path: pytest keeps its base folder 0700, and as root the embedded
+    # PostgreSQL runs as another user that must traverse the path.
+    data_dir = Path(tempfile.mkdtemp(prefix="nexo-fresh-")) / "data"
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["NEXO_DATA_DIR"] = str(data_dir)
