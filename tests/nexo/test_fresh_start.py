@@ -1,4 +1,5 @@
-"""`nexo serve` from nothing: an empty data dir, the embedded PostgreSQL, real HTTP, SIGTERM."""
+"""`nexo serve` from nothing: an empty data dir, the embedded PostgreSQL, real HTTP, SIGTERM.
+Once with everything in one process, once split into a process per subgraph."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+
+from subgraphs.registry import SUBGRAPHS
 
 
 def _free_port() -> int:
@@ -31,8 +36,17 @@ def _postgres_processes(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
-@pytest.mark.slow
-def test_serve_on_an_empty_data_dir_then_sigterm() -> None:
+def _nexo_children(parent: psutil.Process) -> list[psutil.Process]:
+    try:
+        return [p for p in parent.children(recursive=True) if "nexo" in " ".join(p.cmdline())]
+    except psutil.NoSuchProcess:
+        return []
+
+
+@contextmanager
+def nexo_serve(*extra: str) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    """Run `nexo serve` on a fresh data dir until ready; SIGTERM it afterwards and check
+    that it exits cleanly and leaves no PostgreSQL behind."""
     # Not pytest's tmp_path: pytest keeps its base folder 0700, and as root the embedded
     # PostgreSQL runs as another user that must traverse the path.
     data_dir = Path(tempfile.mkdtemp(prefix="nexo-fresh-")) / "data"
@@ -40,7 +54,7 @@ def test_serve_on_an_empty_data_dir_then_sigterm() -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["NEXO_DATA_DIR"] = str(data_dir)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nexo", "serve", "--port", str(port)],
+        [sys.executable, "-m", "nexo", "serve", "--port", str(port), *extra],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -58,40 +72,9 @@ def test_serve_on_an_empty_data_dir_then_sigterm() -> None:
             assert time.monotonic() < deadline, "nexo serve did not become ready"
             time.sleep(0.3)
         assert _postgres_processes(data_dir), "expected the embedded PostgreSQL to run"
-        sign_up = httpx.post(
-            f"{base}/graphql",
-            json={
-                "query": "mutation($i: SignUpInput!) { signUp(input: $i) { user { tenant { slug } } errors { code } } }",
-                "variables": {
-                    "i": {
-                        "tenantName": "Fresh Start",
-                        "email": "a@b.example",
-                        "password": "p" * 12,
-                        "name": "A",
-                    }
-                },
-            },
-            timeout=30,
-        ).json()
-        assert sign_up["data"]["signUp"]["errors"] == []
-        slug = sign_up["data"]["signUp"]["user"]["tenant"]["slug"]
-        login = httpx.post(
-            f"{base}/graphql",
-            json={
-                "query": "mutation($i: LoginInput!) { login(input: $i) { accessToken errors { code } } }",
-                "variables": {"i": {"tenant": slug, "email": "a@b.example", "password": "p" * 12}},
-            },
-            timeout=30,
-        ).json()
-        token = login["data"]["login"]["accessToken"]
-        me = httpx.post(
-            f"{base}/graphql",
-            json={"query": "{ me { email } }"},
-            headers={"authorization": f"Bearer {token}"},
-            timeout=30,
-        ).json()
-        assert me == {"data": {"me": {"email": "a@b.example"}}}
+        yield base, data_dir, proc
     finally:
+        children = _nexo_children(psutil.Process(proc.pid))
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=60)
@@ -100,6 +83,69 @@ def test_serve_on_an_empty_data_dir_then_sigterm() -> None:
             raise
     assert proc.returncode == 0
     deadline = time.monotonic() + 20
-    while _postgres_processes(data_dir) and time.monotonic() < deadline:
+    while (_postgres_processes(data_dir) or any(c.is_running() for c in children)) and (
+        time.monotonic() < deadline
+    ):
         time.sleep(0.2)
     assert not _postgres_processes(data_dir), "PostgreSQL was left running"
+    assert not [c for c in children if c.is_running()], "a subgraph process was left running"
+
+
+def _gql(
+    base: str, query: str, variables: dict[str, object] | None = None, token: str | None = None
+) -> dict:  # type: ignore[type-arg]
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(
+        f"{base}/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers=headers,
+        timeout=30,
+    )
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _sign_up_login_me(base: str) -> None:
+    sign_up = _gql(
+        base,
+        "mutation($i: SignUpInput!) { signUp(input: $i) { user { tenant { slug } } errors { code } } }",
+        {
+            "i": {
+                "tenantName": "Fresh Start",
+                "email": "a@b.example",
+                "password": "p" * 12,
+                "name": "A",
+            }
+        },
+    )
+    assert sign_up["data"]["signUp"]["errors"] == []
+    slug = sign_up["data"]["signUp"]["user"]["tenant"]["slug"]
+    login = _gql(
+        base,
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken errors { code } } }",
+        {"i": {"tenant": slug, "email": "a@b.example", "password": "p" * 12}},
+    )
+    token = login["data"]["login"]["accessToken"]
+    assert _gql(base, "{ me { email } }", token=token) == {"data": {"me": {"email": "a@b.example"}}}
+
+
+@pytest.mark.slow
+def test_serve_on_an_empty_data_dir_then_sigterm() -> None:
+    with nexo_serve() as (base, _, _):
+        _sign_up_login_me(base)
+
+
+@pytest.mark.slow
+def test_split_serve_runs_a_process_per_subgraph() -> None:
+    busy = []
+    for spec in SUBGRAPHS:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", spec.port)) == 0:
+                busy.append(spec.port)
+    assert not busy, f"ports of the service map are taken: {busy}"
+    with nexo_serve("--split") as (base, _, proc):
+        children = _nexo_children(psutil.Process(proc.pid))
+        assert len(children) == len(SUBGRAPHS)
+        for spec in SUBGRAPHS:
+            health = httpx.get(f"http://127.0.0.1:{spec.port}/health", timeout=5).json()
+            assert health == {"status": "ok", "service": spec.name}
+        _sign_up_login_me(base)
