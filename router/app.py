@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -41,6 +42,11 @@ GRAPHIQL = """<!doctype html>
 def http_transports(supergraph: Supergraph, timeout: float = 30.0) -> dict[str, Transport]:
     """An HTTP transport per subgraph, at the URL the supergraph's join__Graph gives."""
     return {g.name: HttpTransport(g.url, timeout=timeout) for g in supergraph.graphs.values()}
+
+
+class _JSON(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
 
 def _wants_graphql_response(request: Request) -> bool:
@@ -79,8 +85,8 @@ def create_router_app(
         # application/json keeps 200 for clients of the legacy format.
         if _wants_graphql_response(request):
             status = 400 if result.request_error else 200
-            return JSONResponse(body, status, media_type=GRAPHQL_RESPONSE)
-        return JSONResponse(body, 200)
+            return _JSON(body, status, media_type=GRAPHQL_RESPONSE)
+        return _JSON(body, 200)
 
     def bad_request(message: str) -> Response:
         return JSONResponse({"errors": [{"message": message}]}, 400)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from graphql import (
     FieldNode,
     GraphQLObjectType,
@@ -122,7 +122,7 @@ class Executor:
         assert fetch.requires is not None
         reps: list[dict[str, Json]] = []
         owners: list[list[tuple[dict[str, Json], list[str | int]]]] = []
-        index: dict[str, int] = {}
+        index: dict[bytes, int] = {}
         for obj, path in objects_at(state.tree, node.path):
             rep = self.representation(obj, fetch.requires)
             if rep is None:
@@ -130,7 +130,7 @@ class Executor:
             if fetch.typename_rewrite:
                 rep["__typename"] = fetch.typename_rewrite
             # Same entity reached from several places: ask for it once.
-            sig = json.dumps(rep, sort_keys=True, separators=(",", ":"))
+            sig = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
             if sig not in index:
                 index[sig] = len(reps)
                 reps.append(rep)

@@ -67,9 +67,24 @@ class Router:
         self.supergraph = supergraph
         self.schema = supergraph.api_schema
         self.plans = PlanCache(supergraph, plan_cache_size)
+        self.documents: dict[str, tuple[DocumentNode, list[GraphQLError]]] = {}
+        self.documents_max = plan_cache_size
         self.executor = Executor(
             supergraph.schema, transports, timeout=timeout, observe=observe_fetch
         )
+
+    def check(self, query: str) -> tuple[DocumentNode, list[GraphQLError]]:
+        """Parse and validate once per distinct query text: validation costs more than
+        planning, and clients send the same few documents over and over."""
+        try:
+            doc = parse(query)
+        except GraphQLError as exc:
+            return DocumentNode(definitions=()), [exc]
+        checked = doc, list(validate(self.schema, doc))
+        self.documents[query] = checked
+        while len(self.documents) > self.documents_max:
+            self.documents.pop(next(iter(self.documents)))
+        return checked
 
     def operation(self, doc: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
         ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
@@ -86,11 +101,10 @@ class Router:
         *,
         allowed_operations: tuple[str, ...] = ("query", "mutation"),
     ) -> RouterResult:
-        try:
-            doc = parse(query)
-        except GraphQLError as exc:
-            return _request_error([exc], operation_name)
-        errors = validate(self.schema, doc)
+        checked = self.documents.get(query)
+        if checked is None:
+            checked = self.check(query)
+        doc, errors = checked
         if errors:
             return _request_error(errors, operation_name)
         op = self.operation(doc, operation_name)

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import httpx
+import orjson
 
 Execute = Callable[[dict[str, Any], Mapping[str, str]], Awaitable[dict[str, Any]]]
 
@@ -55,10 +56,10 @@ class HttpTransport:
 
     async def fetch(self, request: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
         sent = {"content-type": "application/json", "accept": "application/json", **headers}
-        response = await self._client.post(self.url, json=request, headers=sent)
+        response = await self._client.post(self.url, content=orjson.dumps(request), headers=sent)
         try:
-            body = response.json()
-        except ValueError as exc:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
             raise TransportError(
                 f"HTTP {response.status_code} with a body that is not JSON"
             ) from exc
