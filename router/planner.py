@@ -140,14 +140,61 @@ class _Build:
         if isinstance(parent, GraphQLInterfaceType) and self.interface_level(g, parent, sels):
             self.select_object(g, parent, sels, path, out, provided)
             return
-        if self.sg.is_interface_object(g.graph, parent.name):
-            raise PlanningError(
-                f"{parent.name} is an @interfaceObject in {self.name(g.graph)}: "
-                "selecting its concrete types from there is not supported"
-            )
+        if isinstance(parent, GraphQLInterfaceType) and self.sg.is_interface_object(
+            g.graph, parent.name
+        ):
+            self.leave_interface_object(g, parent, sels, path, out, provided)
+            return
         out.field("__typename")
         for runtime in self.sg.runtime_types(g.graph, parent):
             self.select_object(g, runtime, sels, path, out.fragment(runtime.name), provided)
+
+    def leave_interface_object(
+        self,
+        g: _Group,
+        iface: GraphQLInterfaceType,
+        sels: Sequence[SelectionNode],
+        path: Path,
+        out: SSet,
+        provided: Sequence[SelectionNode] | None,
+    ) -> None:
+        """g sees the interface as an object: only a graph with the implementations
+        knows each object's concrete type, so what depends on it is asked there."""
+        here = [
+            s
+            for s in sels
+            if isinstance(s, FieldNode)
+            and s.name.value != "__typename"
+            and self.sg.resolvable(g.graph, iface.name, s.name.value)
+        ]
+        self.select_object(g, iface, here, path, out, provided)
+        rest = [s for s in sels if s not in here]
+        if not rest:
+            return
+        home = next(
+            (
+                (graph, key)
+                for graph in self.sg.type_graphs(iface.name)
+                if not self.sg.is_interface_object(graph, iface.name)
+                for key in self.sg.keys(graph, iface.name)
+                if self.key_local(g.graph, iface, parse_field_set(key))
+            ),
+            None,
+        )
+        if home is None:
+            raise PlanningError(
+                f"{iface.name} is an @interfaceObject in {self.name(g.graph)} and no subgraph "
+                "with its implementations can be reached by a key from there"
+            )
+        graph, key = home
+        child = self.child(g, graph, path, iface.name, iface.name, iface.name, False)
+        key_sels = parse_field_set(key)
+        out.field("__typename")
+        self.select_object(g, iface, key_sels, path, out, None)
+        rep = child.requires.fragment(iface.name)
+        rep.field("__typename")
+        _copy(key_sels, rep)
+        self.select(child, iface, rest, path, child.selection, None)
 
     def interface_level(
         self, g: _Group, iface: GraphQLInterfaceType, sels: Sequence[SelectionNode]

@@ -298,6 +298,10 @@ class ReviewsQuery:
     def top_reviews(self, first: int = 10) -> list[Review]:
         return [make_review(r) for r in REVIEWS][:first]
 
+    @strawberry.field
+    def top_reviewers(self) -> list[Account]:
+        return [Account(id=strawberry.ID("u2")), Account(id=strawberry.ID("u1"))]
+
 
 @strawberry.type(name="Mutation")
 class ReviewsMutation:
@@ -348,6 +352,10 @@ class AccountIface:
     id: strawberry.ID
     email: str
 
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> AccountIface:
+        return next(a for a in ACCOUNTS if a.id == id)
+
 
 @strawberry.federation.type(keys=["id"])
 class Admin(AccountIface):
@@ -359,6 +367,12 @@ class Member(AccountIface):
     since: int
 
 
+ACCOUNTS: list[AccountIface] = [
+    Admin(id=strawberry.ID("u1"), email="ada@x", level=9),
+    Member(id=strawberry.ID("u2"), email="bob@x", since=2020),
+]
+
+
 @strawberry.type
 class AccountsQuery:
     @strawberry.field
@@ -367,10 +381,7 @@ class AccountsQuery:
 
     @strawberry.field
     def accounts(self) -> list[AccountIface]:
-        return [
-            Admin(id=strawberry.ID("u1"), email="ada@x", level=9),
-            Member(id=strawberry.ID("u2"), email="bob@x", since=2020),
-        ]
+        return list(ACCOUNTS)
 
 
 @strawberry.type(name="Mutation")

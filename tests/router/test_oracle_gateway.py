@@ -31,6 +31,12 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
         {},
     ),
     ("{ accounts { __typename email reviewCount ... on Admin { level } } }", {}),
+    ("{ topReviewers { id reviewCount __typename email ... on Admin { level } } }", {}),
+    ("{ lowStock { id barcode } products { barcode } }", {}),
+    (
+        "query($f: PriceFilter!) { priced(filter: $f) { name } media { ... on Book { releasedOn } } }",
+        {"f": {"min": 30, "max": 120}},
+    ),
     ('{ a: product(id: "1") { name } b: product(id: "3") { label: name id } }', {}),
     (
         "query Q($id: ID!, $n: Int) { product(id: $id) { reviews(first: $n) { body } } }",

@@ -286,3 +286,19 @@ async def test_bad_variables_are_a_request_error(router: Router) -> None:
     assert result.request_error
     assert "data" not in result.body
     assert "Int cannot represent non-integer value" in result.body["errors"][0]["message"]
+
+
+async def test_concrete_types_behind_an_interface_object(router: Router) -> None:
+    # reviews sees Account as an object; accounts knows whether each is an Admin or a Member.
+    query = "{ topReviewers { id reviewCount __typename email ... on Admin { level } } }"
+    result = await router.execute(query, None, None, {})
+    assert result.body == {
+        "data": {
+            "topReviewers": [
+                {"id": "u2", "reviewCount": 2, "__typename": "Member", "email": "bob@x"},
+                {"id": "u1", "reviewCount": 2, "__typename": "Admin", "email": "ada@x", "level": 9},
+            ]
+        }
+    }
+    assert result.plan is not None
+    assert fetched_services(result.plan.node) == ["reviews", "accounts"]
