@@ -332,6 +332,12 @@ class _Build:
                 graph, t.name, sel.name.value
             ):
                 return False
+            if sel.selection_set is not None:
+                inner = get_named_type(t.fields[sel.name.value].type)
+                if not isinstance(inner, GraphQLObjectType | GraphQLInterfaceType):
+                    return False
+                if not self.key_local(graph, inner, sel.selection_set.selections):
+                    return False
         return True
 
     def jump(

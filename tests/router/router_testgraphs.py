@@ -166,10 +166,20 @@ products_schema = strawberry.federation.Schema(
 # --- inventory --------------------------------------------------------------
 
 
+@strawberry.federation.type(keys=["warehouse { code } bin"])
+class Shelf:
+    warehouse: Warehouse
+    bin: str
+
+
 @strawberry.federation.type(keys=["code"])
 class Warehouse:
     code: strawberry.ID
     city: str
+
+    @strawberry.field
+    def shelves(self) -> list[Shelf]:
+        return [Shelf(warehouse=self, bin=b) for b in ("A1", "B2")]
 
     @classmethod
     def resolve_reference(cls, code: strawberry.ID) -> Warehouse:
@@ -416,6 +426,25 @@ class LabelProduct:
         return LabelProduct(sku=sku, pkg=pkg)
 
 
+@strawberry.federation.type(name="Warehouse", keys=[Key(fields="code", resolvable=False)])
+class LabelWarehouse:
+    code: strawberry.ID
+
+
+@strawberry.federation.type(name="Shelf", keys=["warehouse { code } bin"])
+class LabelShelf:
+    warehouse: LabelWarehouse
+    bin: str
+
+    @strawberry.field
+    def label(self) -> str:
+        return f"{self.warehouse.code}/{self.bin}"
+
+    @classmethod
+    def resolve_reference(cls, warehouse: dict[str, Any], bin: str) -> LabelShelf:
+        return LabelShelf(warehouse=LabelWarehouse(code=warehouse["code"]), bin=bin)
+
+
 @strawberry.type
 class LabelsQuery:
     @strawberry.field
@@ -424,7 +453,7 @@ class LabelsQuery:
 
 
 labels_schema = strawberry.federation.Schema(
-    query=LabelsQuery, types=[LabelProduct], federation_version=FEDERATION_VERSION
+    query=LabelsQuery, types=[LabelProduct, LabelShelf], federation_version=FEDERATION_VERSION
 )
 
 SCHEMAS: dict[str, strawberry.federation.Schema] = {

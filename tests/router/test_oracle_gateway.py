@@ -33,6 +33,7 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
     ("{ accounts { __typename email reviewCount ... on Admin { level } } }", {}),
     ("{ topReviewers { id reviewCount __typename email ... on Admin { level } } }", {}),
     ("{ lowStock { id barcode } products { barcode } }", {}),
+    ("{ warehouses { city shelves { label } } }", {}),
     (
         "query($f: PriceFilter!) { priced(filter: $f) { name } media { ... on Book { releasedOn } } }",
         {"f": {"min": 30, "max": 120}},

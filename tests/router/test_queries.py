@@ -302,3 +302,15 @@ async def test_concrete_types_behind_an_interface_object(router: Router) -> None
     }
     assert result.plan is not None
     assert fetched_services(result.plan.node) == ["reviews", "accounts"]
+
+
+async def test_nested_key(router: Router) -> None:
+    body = await run(router, "{ warehouses { city shelves { label } } }")
+    assert body == {
+        "data": {
+            "warehouses": [
+                {"city": "Lyon", "shelves": [{"label": "W1/A1"}, {"label": "W1/B2"}]},
+                {"city": "Porto", "shelves": [{"label": "W2/A1"}, {"label": "W2/B2"}]},
+            ]
+        }
+    }
