@@ -126,6 +126,9 @@ def create_router_app(
             request.headers,
             allowed_operations=allowed,
         )
+        if result.method_not_allowed:
+            # GraphQL over HTTP: a mutation must not run on GET.
+            return _JSON(result.body, 405, headers={"allow": "POST"})
         return respond(request, result, started)
 
     async def health(_: Request) -> Response:

@@ -39,6 +39,7 @@ class RouterResult:
     plan: QueryPlan | None = None
     request_error: bool = False
     cache_hit: bool | None = None
+    method_not_allowed: bool = False
 
 
 def _request_error(
@@ -115,9 +116,11 @@ class Router:
             return _request_error([GraphQLError(msg)], operation_name)
         name = op.name.value if op.name else operation_name
         if op.operation.value not in allowed_operations:
-            return _request_error(
+            refused = _request_error(
                 [GraphQLError(f"{op.operation.value} operations are not allowed here")], name
             )
+            refused.method_not_allowed = True
+            return refused
         coerced = get_variable_values(
             self.schema, op.variable_definitions or (), dict(variables or {})
         )

@@ -29,6 +29,7 @@ async def test_post_get_and_graphiql(supergraph_sdl: str) -> None:
         mutation = await c.get(
             "/graphql", params={"query": 'mutation { addUser(name: "x") { id } }'}
         )
+        assert mutation.status_code == 405
         assert "not allowed" in mutation.json()["errors"][0]["message"]
         assert tg.MUTATION_LOG == []
         page = await c.get("/graphql", headers={"accept": "text/html"})
@@ -137,3 +138,38 @@ def test_http_transports_follow_join_graph_urls(supergraph_sdl: str) -> None:
         isinstance(t, HttpTransport) and t.url.startswith("http://127.0.0.1:")
         for t in made.values()
     )
+
+
+async def test_serve_supergraph_standalone(
+    supergraph_sdl: str, tmp_path: Any, servers: dict[str, SubgraphServer]
+) -> None:
+    import asyncio
+    import socket
+    import sys
+
+    path = tmp_path / "supergraph.graphql"
+    path.write_text(supergraph_sdl)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = f"from router.app import serve_supergraph; serve_supergraph({str(path)!r}, port={port})"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as c:
+            for _ in range(100):
+                try:
+                    health = await c.get("/health")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            assert health.json() == {"status": "ok"}
+            typename = await c.post("/graphql", json={"query": "{ __typename }"})
+            assert typename.json() == {"data": {"__typename": "Query"}}
+            # The standalone router reaches the subgraphs at their join__Graph URLs.
+            me = await c.post("/graphql", json={"query": "{ me { name } }"})
+            assert me.json() == {"data": {"me": {"name": "Ada"}}}
+    finally:
+        proc.terminate()
+        await proc.wait()
