@@ -38,7 +38,7 @@ class PlanningError(Exception):
 
 
 @dataclass(eq=False)
-class _Group:
+class FetchGroup:
     """A fetch under construction: one subgraph, one merge path, one entity type."""
 
     id: int
@@ -64,7 +64,7 @@ def _list_depth(t: GraphQLOutputType) -> int:
             return depth
 
 
-def _operation(doc: DocumentNode, name: str | None) -> OperationDefinitionNode:
+def select_operation(doc: DocumentNode, name: str | None) -> OperationDefinitionNode:
     ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
     for op in ops:
         if name is None or (op.name and op.name.value == name):
@@ -74,35 +74,35 @@ def _operation(doc: DocumentNode, name: str | None) -> OperationDefinitionNode:
     raise PlanningError(f"unknown operation named {name!r}")
 
 
-class _Build:
+class PlanBuilder:
     def __init__(self, sg: Supergraph, doc: DocumentNode, op: OperationDefinitionNode) -> None:
         self.sg = sg
         self.op = op
         self.fragments = {
             d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        self.groups: list[_Group] = []
-        self.children: dict[tuple[object, ...], _Group] = {}
+        self.groups: list[FetchGroup] = []
+        self.children: dict[tuple[object, ...], FetchGroup] = {}
         self._touched: list[set[int]] = []
         self._depth = 0
 
     # -- groups ---------------------------------------------------------------
 
-    def new_group(self, graph: str, path: Path, entity_type: str | None) -> _Group:
-        g = _Group(len(self.groups), graph, path, entity_type)
+    def new_group(self, graph: str, path: Path, entity_type: str | None) -> FetchGroup:
+        g = FetchGroup(len(self.groups), graph, path, entity_type)
         self.groups.append(g)
         return g
 
     def child(
         self,
-        parent: _Group,
+        parent: FetchGroup,
         graph: str,
         path: Path,
         cond_type: str,
         entity_type: str,
         rewrite: str | None,
         for_requires: bool,
-    ) -> _Group:
+    ) -> FetchGroup:
         key = (parent.id, graph, path, cond_type, entity_type, for_requires)
         g = self.children.get(key)
         if g is None:
@@ -127,7 +127,7 @@ class _Build:
 
     def select(
         self,
-        g: _Group,
+        g: FetchGroup,
         parent: GraphQLCompositeType,
         sels: Sequence[SelectionNode],
         path: Path,
@@ -151,7 +151,7 @@ class _Build:
 
     def leave_interface_object(
         self,
-        g: _Group,
+        g: FetchGroup,
         iface: GraphQLInterfaceType,
         sels: Sequence[SelectionNode],
         path: Path,
@@ -197,7 +197,7 @@ class _Build:
         self.select(child, iface, rest, path, child.selection, None)
 
     def interface_level(
-        self, g: _Group, iface: GraphQLInterfaceType, sels: Sequence[SelectionNode]
+        self, g: FetchGroup, iface: GraphQLInterfaceType, sels: Sequence[SelectionNode]
     ) -> bool:
         """Whether the selection needs no per-implementation planning."""
         for sel in sels:
@@ -236,7 +236,7 @@ class _Build:
 
     def select_object(
         self,
-        g: _Group,
+        g: FetchGroup,
         t: GraphQLObjectType | GraphQLInterfaceType,
         sels: Sequence[SelectionNode],
         path: Path,
@@ -271,7 +271,7 @@ class _Build:
 
     def add_field(
         self,
-        g: _Group,
+        g: FetchGroup,
         t: GraphQLObjectType | GraphQLInterfaceType,
         sel: FieldNode,
         path: Path,
@@ -291,7 +291,7 @@ class _Build:
 
     def jump_targets(
         self,
-        g: _Group,
+        g: FetchGroup,
         t: GraphQLObjectType | GraphQLInterfaceType,
         name: str,
         *,
@@ -342,7 +342,7 @@ class _Build:
 
     def jump(
         self,
-        g: _Group,
+        g: FetchGroup,
         t: GraphQLObjectType | GraphQLInterfaceType,
         sel: FieldNode,
         path: Path,
@@ -392,7 +392,7 @@ class _Build:
 
     def has_child(
         self,
-        g: _Group,
+        g: FetchGroup,
         target: tuple[str, str, str, str | None],
         path: Path,
         type_name: str,

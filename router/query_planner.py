@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from threading import Lock
 
 from graphql import (
+    ArgumentNode,
     DirectiveNode,
     DocumentNode,
     FieldNode,
@@ -27,7 +28,13 @@ from graphql import (
 from graphql.language import ListTypeNode, NonNullTypeNode
 
 from router import plan as p
-from router.planner import INTROSPECTION_ROOTS, PlanningError, _Build, _Group, _operation
+from router.planner import (
+    INTROSPECTION_ROOTS,
+    FetchGroup,
+    PlanBuilder,
+    PlanningError,
+    select_operation,
+)
 from router.selection import SSet, variables_used
 from router.supergraph import Supergraph
 
@@ -39,10 +46,14 @@ _REPRESENTATIONS = VariableDefinitionNode(
     ),
     directives=(),
 )
+_REPRESENTATIONS_ARG = ArgumentNode(
+    name=NameNode(value="representations"),
+    value=VariableNode(name=NameNode(value="representations")),
+)
 
 
 def _root_items(
-    build: _Build, sels: Sequence[SelectionNode], chain: tuple[tuple[DirectiveNode, ...], ...]
+    build: PlanBuilder, sels: Sequence[SelectionNode], chain: tuple[tuple[DirectiveNode, ...], ...]
 ) -> list[_Item]:
     """Root fields in document order, with the directives of the fragments around them."""
     items: list[_Item] = []
@@ -57,13 +68,13 @@ def _root_items(
     return items
 
 
-def _plan_roots(build: _Build, op: OperationDefinitionNode) -> list[_Group]:
+def _plan_roots(build: PlanBuilder, op: OperationDefinitionNode) -> list[FetchGroup]:
     sg = build.sg
     root_type = sg.schema.get_root_type(op.operation)
     if root_type is None:
         raise PlanningError(f"the schema has no {op.operation.value} type")
-    roots: list[_Group] = []
-    by_graph: dict[str, _Group] = {}
+    roots: list[FetchGroup] = []
+    by_graph: dict[str, FetchGroup] = {}
     for fnode, chain in _root_items(build, op.selection_set.selections, ()):
         name = fnode.name.value
         if name == "__typename" or name in INTROSPECTION_ROOTS:
@@ -91,7 +102,7 @@ def _plan_roots(build: _Build, op: OperationDefinitionNode) -> list[_Group]:
     return roots
 
 
-def _fetch(build: _Build, g: _Group, op: OperationDefinitionNode, index: int) -> p.Fetch:
+def _fetch(build: PlanBuilder, g: FetchGroup, op: OperationDefinitionNode, index: int) -> p.Fetch:
     if g.entity_type is None:
         selection = g.selection.to_ast()
         operation = op.operation
@@ -101,11 +112,10 @@ def _fetch(build: _Build, g: _Group, op: OperationDefinitionNode, index: int) ->
         inner.fragment(g.entity_type).items.update(g.selection.items)
         entities = FieldNode(
             name=NameNode(value="_entities"),
-            arguments=(),
+            arguments=(_REPRESENTATIONS_ARG,),
             directives=(),
             selection_set=inner.to_ast(),
         )
-        entities = _with_representations(entities)
         selection = SelectionSetNode(selections=(entities,))
         operation = OperationType.QUERY
         var_defs = [_REPRESENTATIONS]
@@ -132,19 +142,7 @@ def _fetch(build: _Build, g: _Group, op: OperationDefinitionNode, index: int) ->
     )
 
 
-def _with_representations(node: FieldNode) -> FieldNode:
-    from graphql import ArgumentNode
-
-    arg = ArgumentNode(
-        name=NameNode(value="representations"),
-        value=VariableNode(name=NameNode(value="representations")),
-    )
-    return FieldNode(
-        name=node.name, arguments=(arg,), directives=(), selection_set=node.selection_set
-    )
-
-
-def _levels(groups: Sequence[_Group], members: set[int]) -> list[list[_Group]]:
+def _levels(groups: Sequence[FetchGroup], members: set[int]) -> list[list[FetchGroup]]:
     """Groups by stage: each runs after every group it depends on."""
     level: dict[int, int] = {}
 
@@ -156,14 +154,14 @@ def _levels(groups: Sequence[_Group], members: set[int]) -> list[list[_Group]]:
 
     for gid in members:
         depth(gid)
-    out: list[list[_Group]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    out: list[list[FetchGroup]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
     for g in groups:
         if g.id in level:
             out[level[g.id]].append(g)
     return out
 
 
-def _node(fetch: p.Fetch, g: _Group) -> p.PlanNode:
+def _node(fetch: p.Fetch, g: FetchGroup) -> p.PlanNode:
     return fetch if g.entity_type is None else p.Flatten(g.path, fetch)
 
 
@@ -172,8 +170,8 @@ def _compose(nodes: list[p.PlanNode], kind: type[p.Sequence] | type[p.Parallel])
 
 
 def build_plan(sg: Supergraph, doc: DocumentNode, operation_name: str | None) -> p.QueryPlan:
-    op = _operation(doc, operation_name)
-    build = _Build(sg, doc, op)
+    op = select_operation(doc, operation_name)
+    build = PlanBuilder(sg, doc, op)
     roots = _plan_roots(build, op)
     fetches = {g.id: _fetch(build, g, op, i) for i, g in enumerate(build.groups)}
 

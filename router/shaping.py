@@ -157,10 +157,10 @@ class Shaper:
         for key, nodes in self.collect(runtime, sets).items():
             name = nodes[0].name.value
             if name == "__typename":
+                # An interface name here means only an @interfaceObject answered.
                 typename = obj.get("__typename")
-                result[key] = typename if isinstance(typename, str) else runtime.name
-                if isinstance(runtime, GraphQLObjectType):
-                    result[key] = runtime.name
+                concrete = isinstance(runtime, GraphQLObjectType) or not isinstance(typename, str)
+                result[key] = runtime.name if concrete else typename
                 continue
             fdef = self.field_def(runtime, name)
             if fdef is None:

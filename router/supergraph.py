@@ -223,9 +223,6 @@ def check_links(links: Iterable[Link]) -> None:
             )
 
 
-_Definition = TypeDefinitionNode | TypeExtensionNode
-
-
 def load_supergraph(sdl: str) -> Supergraph:
     doc = parse(sdl)
     links = read_links(doc)
