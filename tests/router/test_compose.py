@@ -9,11 +9,14 @@ from graphql import (
     find_breaking_changes,
     find_dangerous_changes,
     lexicographic_sort_schema,
+    parse,
     print_schema,
 )
+from test_queries import fetched_services
 
 from router.compose import CompositionError, compose, join_version
 from router.gateway import Router
+from router.query_planner import build_plan
 from router.subgraph_sdl import read_subgraph
 from router.supergraph import SupergraphError, load_supergraph
 
@@ -54,23 +57,30 @@ def test_join_version_follows_the_federation_version() -> None:
     assert (version("2.3"), version("2.7"), version("2.9")) == ("0.3", "0.4", "0.5")
 
 
-def test_each_join_version_is_read() -> None:
-    for v in ("2.3", "2.7", "2.9"):
-        sdl = compose([sub("a", "type Query { a: Int }", '["@key"]')]).supergraph_sdl
-        sdl = sdl.replace(
-            "join/v0.4",
-            "join/v"
-            + join_version(
-                [
-                    read_subgraph(
-                        "a",
-                        "",
-                        HEAD.format(imports='["@key"]').replace("2.7", v) + "type Query { a: Int }",
-                    )
-                ]
-            ),
-        )
-        assert load_supergraph(sdl).api_schema.query_type is not None
+@pytest.mark.parametrize(("version", "join"), [("2.3", "0.3"), ("2.7", "0.4"), ("2.9", "0.5")])
+def test_each_join_version_is_composed_and_read(version: str, join: str) -> None:
+    head = HEAD.replace("v2.7", f"v{version}").format(imports='["@key", "@shareable"]')
+    services = [
+        {
+            "name": "a",
+            "url": "http://a/graphql",
+            "sdl": head + 'type Query { p: P } type P @key(fields: "id") { id: ID! a: Int }',
+        },
+        {
+            "name": "b",
+            "url": "http://b/graphql",
+            "sdl": head + 'type P @key(fields: "id") { id: ID! b: Int }',
+        },
+    ]
+    link = f'@link(url: "https://specs.apollo.dev/join/v{join}", for: EXECUTION)'
+    ours = compose(services).supergraph_sdl
+    theirs = guild_compose(services)["supergraphSdl"]
+    assert link in ours
+    assert link in theirs
+    for sdl in (ours, theirs):
+        sg = load_supergraph(sdl)
+        plan = build_plan(sg, parse("{ p { a b } }"), None)
+        assert fetched_services(plan.node) == ["a", "b"]
 
 
 def test_unknown_execution_feature_is_refused() -> None:
