@@ -19,7 +19,7 @@ from graphql import (
 from router.compose_emit import emit_supergraph
 from router.compose_types import enum_name, join_version
 from router.selection import parse_field_set
-from router.subgraph_sdl import SType, Subgraph, read_subgraph
+from router.subgraph_sdl import SField, SType, Subgraph, read_subgraph
 from router.supergraph import load_supergraph
 
 __all__ = ["Composition", "CompositionError", "CompositionIssue", "compose", "join_version"]
@@ -60,6 +60,10 @@ def _shape(t: TypeNode) -> str:
     if isinstance(t, ListTypeNode):
         return f"[{_shape(t.type)}]"
     return str(t.name.value)  # type: ignore[attr-defined]
+
+
+def _shape_of(printed: str) -> str:
+    return printed.replace("!", "")
 
 
 class _Composer:
@@ -138,6 +142,24 @@ class _Composer:
             }
         return found
 
+    def validate_arguments(
+        self, type_name: str, fname: str, owners: list[tuple[Subgraph, SType, SField]]
+    ) -> None:
+        seen: dict[str, tuple[str, str]] = {}
+        for s, _, f in owners:
+            if not isinstance(f.node, FieldDefinitionNode):
+                continue
+            for arg in f.node.arguments or ():
+                printed = print_ast(arg.type)
+                first = seen.setdefault(arg.name.value, (printed, s.name))
+                if _shape(arg.type) != _shape_of(first[0]):
+                    self.fail(
+                        s.name,
+                        f"{type_name}.{fname}({arg.name.value}:)",
+                        f"type conflict: argument is {first[0]} in {first[1]} "
+                        f"but {printed} in {s.name}",
+                    )
+
     def validate_fields(self, type_name: str, defs: list[tuple[Subgraph, SType]]) -> None:
         fields = {f for _, t in defs for f in t.fields}
         for fname in sorted(fields):
@@ -147,6 +169,7 @@ class _Composer:
                 detail = ", ".join(f"{print_ast(f.node.type)} in {s.name}" for s, _, f in owners)
                 self.fail(owners[1][0].name, f"{type_name}.{fname}", f"type conflict: {detail}")
                 continue
+            self.validate_arguments(type_name, fname, owners)
             overridden = {str(f.arg("override", "from")) for _, _, f in owners if f.has("override")}
             resolving = [
                 (s, t, f)

@@ -192,3 +192,17 @@ async def test_our_router_serves_the_guild_composers_supergraph(
     for query, variables in QUERIES:
         expected = (await routers["in-process"].execute(query, variables)).body
         assert (await other.execute(query, variables)).body == expected, query
+
+
+def test_argument_type_conflict() -> None:
+    found = issues(
+        [
+            sub(
+                "a",
+                'type Query { p: P } type P @key(fields: "id") '
+                "{ id: ID! price(cur: String): Int @shareable }",
+            ),
+            sub("b", 'type P @key(fields: "id") { id: ID! price(cur: Int): Int @shareable }'),
+        ]
+    )
+    assert found == ["[b] P.price(cur:): type conflict: argument is String in a but Int in b"]
