@@ -18,6 +18,7 @@ from subgraphs.crm.seed import seed_demo as seed_crm
 from subgraphs.identity import service as identity
 from subgraphs.identity.models import Tenant
 from subgraphs.identity.roles import BUILTIN_ROLES
+from subgraphs.sales.seed import seed_demo as seed_sales
 from subgraphs.stock.seed import seed_demo as seed_stock
 
 DEMO_SLUG = "acme"
@@ -36,7 +37,11 @@ DEMO_USERS = [
 ]
 
 DomainSeeder = Callable[[AsyncSession, TenantId], Awaitable[None]]
-DOMAIN_SEEDERS: list[tuple[str, DomainSeeder]] = [("crm", seed_crm), ("stock", seed_stock)]
+DOMAIN_SEEDERS: list[tuple[str, DomainSeeder]] = [
+    ("crm", seed_crm),
+    ("stock", seed_stock),
+    ("sales", seed_sales),
+]
 """(name, seeder) in dependency order; each must itself be idempotent."""
 
 

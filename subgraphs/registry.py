@@ -34,6 +34,7 @@ SUBGRAPHS: tuple[SubgraphSpec, ...] = (
     SubgraphSpec("identity", 3001, "subgraphs.identity"),
     SubgraphSpec("crm", 3002, "subgraphs.crm"),
     SubgraphSpec("stock", 3003, "subgraphs.stock"),
+    SubgraphSpec("sales", 3004, "subgraphs.sales"),
 )
 """In dependency order; later domains append themselves here as they land."""
 

@@ -1,0 +1,305 @@
+"""Tables of the `sales` schema.
+
+Orders reference CRM's customers and stock's products and warehouses with composite
+foreign keys led by `tenant_id`, so a cross-tenant reference cannot exist. Posted
+invoices are immutable (a trigger in the migration allows only payment progress).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base
+
+SCHEMA = "sales"
+
+ORDER_STATES = (
+    "QUOTATION",
+    "SENT",
+    "CONFIRMED",
+    "PARTIALLY_DELIVERED",
+    "DELIVERED",
+    "CANCELLED",
+)
+INVOICE_STATES = ("NOT_INVOICED", "PARTIALLY_INVOICED", "INVOICED", "PAID")
+INVOICE_KINDS = ("INVOICE", "CREDIT_NOTE")
+INVOICE_STATUSES = ("POSTED", "PAID")
+
+
+def _money(**kw: Any) -> Mapped[Decimal]:
+    return mapped_column(Numeric(18, 4), **kw)
+
+
+def _now() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _fk(columns: list[str], target: str) -> ForeignKeyConstraint:
+    schema_table, _, _ = target.rpartition(".")
+    return ForeignKeyConstraint(
+        ["tenant_id", *columns], [f"{schema_table}.tenant_id", f"{schema_table}.id"]
+    )
+
+
+class TaxRate(Base):
+    __tablename__ = "tax_rate"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name"),
+        CheckConstraint("percent >= 0 AND percent <= 100", name="percent"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100))
+    percent: Mapped[Decimal] = mapped_column(Numeric(7, 4))
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class ExchangeRate(Base):
+    """One unit of `currency` in the tenant's base currency, on `date`."""
+
+    __tablename__ = "exchange_rate"
+    __table_args__ = (CheckConstraint("rate > 0", name="rate"), {"schema": SCHEMA})
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    rate: Mapped[Decimal] = mapped_column(Numeric(18, 8))
+
+
+class Counter(Base):
+    """The last number issued per document kind and year; its row lock makes numbering
+    gapless (a sequence would leave gaps on rollback)."""
+
+    __tablename__ = "counter"
+    __table_args__ = ({"schema": SCHEMA},)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class SalesOrder(Base):
+    __tablename__ = "sales_order"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        _fk(["customer_id"], "crm.customer.id"),
+        _fk(["warehouse_id"], "stock.warehouse.id"),
+        CheckConstraint(_in("status", ORDER_STATES), name="status"),
+        CheckConstraint(_in("invoice_status", INVOICE_STATES), name="invoice_status"),
+        Index(
+            "ix_sales_order_tenant_id_customer_id_order_date",
+            "tenant_id",
+            "customer_id",
+            "order_date",
+        ),
+        Index("ix_sales_order_tenant_id_order_date", "tenant_id", "order_date"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    number: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[uuid.UUID]
+    warehouse_id: Mapped[uuid.UUID]
+    salesperson_id: Mapped[uuid.UUID | None]
+    currency: Mapped[str] = mapped_column(String(3))
+    order_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(24), server_default="QUOTATION")
+    invoice_status: Mapped[str] = mapped_column(String(24), server_default="NOT_INVOICED")
+    exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 8))
+    untaxed: Mapped[Decimal] = _money(server_default="0")
+    tax: Mapped[Decimal] = _money(server_default="0")
+    total: Mapped[Decimal] = _money(server_default="0")
+    notes: Mapped[str] = mapped_column(Text, server_default="")
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = _now()
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class SalesOrderLine(Base):
+    __tablename__ = "sales_order_line"
+    __table_args__ = (
+        _fk(["order_id"], "sales.sales_order.id"),
+        _fk(["product_id"], "stock.product.id"),
+        _fk(["tax_rate_id"], "sales.tax_rate.id"),
+        UniqueConstraint("tenant_id", "order_id", "position"),
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("unit_price >= 0", name="unit_price"),
+        CheckConstraint("discount_percent >= 0 AND discount_percent <= 100", name="discount"),
+        CheckConstraint(
+            "delivered_qty >= 0 AND delivered_qty <= quantity"
+            " AND returned_qty >= 0 AND returned_qty <= delivered_qty"
+            " AND invoiced_qty >= 0 AND invoiced_qty <= delivered_qty - returned_qty",
+            name="progress",
+        ),
+        Index("ix_sales_order_line_tenant_id_product_id", "tenant_id", "product_id"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    order_id: Mapped[uuid.UUID]
+    position: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[uuid.UUID]
+    product_type: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    quantity: Mapped[Decimal] = _money()
+    unit_price: Mapped[Decimal] = _money()
+    discount_percent: Mapped[Decimal] = mapped_column(Numeric(7, 4), server_default="0")
+    tax_rate_id: Mapped[uuid.UUID | None]
+    tax_percent: Mapped[Decimal] = mapped_column(Numeric(7, 4), server_default="0")
+    untaxed: Mapped[Decimal] = _money()
+    tax: Mapped[Decimal] = _money()
+    total: Mapped[Decimal] = _money()
+    delivered_qty: Mapped[Decimal] = _money(server_default="0")
+    returned_qty: Mapped[Decimal] = _money(server_default="0")
+    invoiced_qty: Mapped[Decimal] = _money(server_default="0")
+
+
+class Invoice(Base):
+    """An invoice or a credit note; posted on creation and immutable thereafter except
+    for payment progress (`amount_paid`, `status`, `paid_at`)."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        _fk(["order_id"], "sales.sales_order.id"),
+        _fk(["customer_id"], "crm.customer.id"),
+        CheckConstraint(_in("kind", INVOICE_KINDS), name="kind"),
+        CheckConstraint(_in("status", INVOICE_STATUSES), name="status"),
+        CheckConstraint("amount_paid >= 0 AND amount_paid <= total", name="paid"),
+        Index("ix_invoice_tenant_id_order_id", "tenant_id", "order_id"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    number: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), server_default="POSTED")
+    order_id: Mapped[uuid.UUID]
+    customer_id: Mapped[uuid.UUID]
+    currency: Mapped[str] = mapped_column(String(3))
+    invoice_date: Mapped[dt.date] = mapped_column(Date)
+    untaxed: Mapped[Decimal] = _money()
+    tax: Mapped[Decimal] = _money()
+    total: Mapped[Decimal] = _money()
+    amount_paid: Mapped[Decimal] = _money(server_default="0")
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    posted_at: Mapped[dt.datetime] = _now()
+    paid_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_line"
+    __table_args__ = (
+        _fk(["invoice_id"], "sales.invoice.id"),
+        _fk(["order_line_id"], "sales.sales_order_line.id"),
+        Index("ix_invoice_line_tenant_id_invoice_id", "tenant_id", "invoice_id"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    invoice_id: Mapped[uuid.UUID]
+    order_line_id: Mapped[uuid.UUID]
+    product_id: Mapped[uuid.UUID]
+    quantity: Mapped[Decimal] = _money()
+    unit_price: Mapped[Decimal] = _money()
+    discount_percent: Mapped[Decimal] = mapped_column(Numeric(7, 4))
+    tax_percent: Mapped[Decimal] = mapped_column(Numeric(7, 4))
+    untaxed: Mapped[Decimal] = _money()
+    tax: Mapped[Decimal] = _money()
+    total: Mapped[Decimal] = _money()
+
+
+class Payment(Base):
+    __tablename__ = "payment"
+    __table_args__ = (
+        _fk(["invoice_id"], "sales.invoice.id"),
+        CheckConstraint("amount > 0", name="amount"),
+        Index("ix_payment_tenant_id_invoice_id", "tenant_id", "invoice_id"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    invoice_id: Mapped[uuid.UUID]
+    amount: Mapped[Decimal] = _money()
+    date: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class SalesReturn(Base):
+    __tablename__ = "sales_return"
+    __table_args__ = (
+        _fk(["order_id"], "sales.sales_order.id"),
+        _fk(["credit_note_id"], "sales.invoice.id"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    order_id: Mapped[uuid.UUID]
+    reason: Mapped[str] = mapped_column(Text)
+    credit_note_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class SalesReturnLine(Base):
+    __tablename__ = "sales_return_line"
+    __table_args__ = (
+        _fk(["return_id"], "sales.sales_return.id"),
+        _fk(["order_line_id"], "sales.sales_order_line.id"),
+        CheckConstraint("quantity > 0", name="quantity"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    return_id: Mapped[uuid.UUID]
+    order_line_id: Mapped[uuid.UUID]
+    quantity: Mapped[Decimal] = _money()
+
+
+class IdempotencyKey(Base):
+    """A client's `Idempotency-Key`: the row is inserted before the work, so a second
+    request with the same key waits on the primary key until the first one finishes."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = ({"schema": SCHEMA},)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(64))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[dt.datetime] = _now()

@@ -1,0 +1,188 @@
+"""Sales demo data for `nexo seed --demo`: about 250 orders over the last 12 months in
+every state, with invoices, payments, a few returns, tax rates and exchange rates.
+
+Deterministic for a given day (fixed random seed; dates count back from today so the
+demo always shows the last 12 months) and idempotent (skips a tenant that has orders).
+Everything goes through the services, so the demo obeys the same rules as the API.
+
+Stock availability is left as the stock seeder made it: before an order is confirmed,
+its goods are received at the product's current average cost (history the demo does
+not model: the purchases that fed those sales). Delivered orders therefore leave the
+on-hand quantity unchanged, and open orders reserve exactly what was received for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import TenantId
+from subgraphs.crm import service as crm
+from subgraphs.identity import service as identity
+from subgraphs.sales import invoicing, service
+from subgraphs.sales.models import SalesOrder
+from subgraphs.stock import service as stock
+
+ORDERS = 250
+DAYS = 365
+_RATES = {"USD": Decimal("0.9200"), "GBP": Decimal("1.1600")}
+
+
+async def _customers(session: AsyncSession, tenant: TenantId, actor: uuid.UUID) -> list[uuid.UUID]:
+    page = await crm.list_customers(
+        session, tenant, filter=crm.CustomerFilter(status="ACTIVE"), first=100, after=None
+    )
+    if page.rows:
+        return [c.id for c in page.rows]
+    # No CRM demo data: the few customers sales needs, through CRM's service.
+    created = []
+    for i, (name, currency) in enumerate(
+        [("Nordwind Handel GmbH", "EUR"), ("Atlas Tooling Ltd", "GBP"), ("Vega Supply Inc", "USD")]
+        * 4
+    ):
+        customer = await crm.create_customer(
+            session,
+            tenant,
+            fields=crm.CustomerFields(name=f"{name} {i + 1:02d}", currency=currency),
+            actor=actor,
+        )
+        created.append(customer.id)
+    return created
+
+
+async def _catalogue(
+    session: AsyncSession, tenant: TenantId
+) -> tuple[uuid.UUID, list[tuple[uuid.UUID, str, Decimal]]]:
+    """The first warehouse and the sellable products as (id, type, cost)."""
+    warehouses = await stock.list_warehouses(session, tenant, first=1, after=None)
+    warehouse = (
+        warehouses.rows[0]
+        if warehouses.rows
+        else await stock.create_warehouse(session, tenant, code="MAIN", name="Main plant")
+    )
+    page = await stock.list_products(
+        session, tenant, filter=stock.ProductFilter(), first=100, after=None
+    )
+    products = [(p.id, p.type, p.cost) for p in page.rows if p.sales_price > 0]
+    if not products:
+        catalogue = [
+            ("Workbench", "STOCKABLE", "420"),
+            ("Bearing", "STOCKABLE", "12.5"),
+            ("Shelf unit", "STOCKABLE", "189"),
+            ("Installation", "SERVICE", "95"),
+        ]
+        for i, (name, type, price) in enumerate(catalogue):
+            p = await stock.create_product(
+                session,
+                tenant,
+                stock.ProductFields(
+                    sku=f"DEMO-{i + 1:03d}", name=name, type=type, sales_price=Decimal(price)
+                ),
+            )
+            products.append((p.id, p.type, p.cost))
+    return warehouse.id, products
+
+
+async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
+    if await session.scalar(select(func.count()).select_from(SalesOrder)):
+        return
+    rng = random.Random(6)
+    users = await identity.list_users(
+        session, tenant, filter=identity.UserFilter(active=True), first=100, after=None
+    )
+    salespeople = sorted(u.id for u in users.rows)
+    customers = await _customers(session, tenant, salespeople[0])
+    warehouse_id, products = await _catalogue(session, tenant)
+    location = await stock.stock_location(session, tenant, warehouse_id)
+    vat = await service.create_tax_rate(session, tenant, name="VAT 20%", percent=Decimal(20))
+    reduced = await service.create_tax_rate(session, tenant, name="VAT 7%", percent=Decimal(7))
+    today = service.today()
+    start = today - dt.timedelta(days=DAYS)
+    for currency, rate in _RATES.items():
+        for month in range(14):
+            day = start - dt.timedelta(days=31) + dt.timedelta(days=30 * month)
+            drift = Decimal(rng.randrange(-300, 300)) / 10_000
+            await service.set_exchange_rate(
+                session, tenant, currency=currency, on=day, rate=rate + drift
+            )
+    for i in range(ORDERS):
+        day = start + dt.timedelta(days=i * DAYS // ORDERS + rng.randrange(0, 2))
+        age = (today - day).days
+        chosen = rng.sample(products, rng.randint(1, min(4, len(products))))
+        order = await service.create_sales_order(
+            session,
+            tenant,
+            customer_id=rng.choice(customers),
+            order_date=day,
+            warehouse_id=warehouse_id,
+            salesperson_id=rng.choice(salespeople),
+            lines=[
+                service.LineInput(
+                    product_id=pid,
+                    quantity=Decimal(rng.randint(1, 6)),
+                    discount_percent=Decimal(rng.choice([0, 0, 0, 5, 10])),
+                    tax_rate_id=rng.choice([vat.id, vat.id, reduced.id]),
+                )
+                for pid, _, _ in chosen
+            ],
+        )
+        roll = rng.random()
+        if age < 21 and roll < 0.5:
+            if roll < 0.25:
+                await service.send_sales_order(session, tenant, order.id)
+            continue  # an open quotation
+        lines = await service.order_lines(session, tenant, order.id)
+        cost = {pid: c for pid, _, c in products}
+        goods = [ln for ln in lines if ln.product_type == "STOCKABLE"]
+        if goods:
+            await stock.receive(
+                session,
+                tenant,
+                source=stock.DocumentRef("SalesDemo", order.id),
+                lines=[
+                    stock.SupplyLine(ln.product_id, location, ln.quantity, cost[ln.product_id])
+                    for ln in goods
+                ],
+            )
+        at = dt.datetime.combine(day, dt.time(9 + i % 8, 15), tzinfo=dt.UTC)
+        await service.confirm_sales_order(session, tenant, order.id, on=day, at=at)
+        if roll > 0.94:
+            await service.cancel_sales_order(session, tenant, order.id)
+            continue
+        if age < 21 and roll < 0.75:
+            continue  # confirmed, waiting for delivery
+        if age < 35 and roll < 0.85 and goods:
+            first = goods[0]
+            half = max(Decimal(1), (first.quantity / 2).to_integral_value())
+            lines_out = [service.LineQuantity(first.id, min(half, first.quantity))]
+            await service.deliver_sales_order(session, tenant, order.id, lines=lines_out)
+            if first.quantity > half or len(goods) > 1:
+                continue  # partially delivered
+        else:
+            await service.deliver_sales_order(session, tenant, order.id)
+        invoice_day = min(today, day + dt.timedelta(days=rng.randint(1, 5)))
+        invoice = await invoicing.invoice_sales_order(session, tenant, order.id, on=invoice_day)
+        if age < 14:
+            continue  # invoiced, not paid yet
+        pay_day = min(today, invoice_day + dt.timedelta(days=rng.choice([7, 14, 30])))
+        if roll < 0.15:
+            part = (invoice.total / 2).quantize(service.CENT)
+            await invoicing.register_payment(session, tenant, invoice.id, amount=part, on=pay_day)
+            continue  # partially paid
+        await invoicing.register_payment(
+            session, tenant, invoice.id, amount=invoice.total, on=pay_day
+        )
+        if roll > 0.9 and goods:
+            await invoicing.return_sales_order(
+                session,
+                tenant,
+                order.id,
+                lines=[service.LineQuantity(goods[0].id, Decimal(1))],
+                reason="Damaged in transit",
+                on=pay_day,
+            )
