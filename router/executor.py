@@ -123,7 +123,8 @@ class Executor:
         reps: list[dict[str, Json]] = []
         owners: list[list[tuple[dict[str, Json], list[str | int]]]] = []
         index: dict[bytes, int] = {}
-        for obj, path in objects_at(state.tree, node.path):
+        found = [o for path in node.paths for o in objects_at(state.tree, path)]
+        for obj, path in found:
             rep = self.representation(obj, fetch.requires)
             if rep is None:
                 continue

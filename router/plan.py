@@ -28,8 +28,16 @@ class Fetch:
 
 @dataclass(frozen=True)
 class Flatten:
+    """Run `node` for the objects at `path`, and at `more_paths`: entity fetches of one
+    step to one subgraph share a request, whatever the places they serve."""
+
     path: tuple[str, ...]
     node: Fetch
+    more_paths: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def paths(self) -> tuple[tuple[str, ...], ...]:
+        return (self.path, *self.more_paths)
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,9 @@ def plan_to_dict(node: PlanNode | None) -> dict[str, Any] | None:
             out["requires"] = print_ast(node.requires)
         return out
     if isinstance(node, Flatten):
-        return {"kind": "Flatten", "path": list(node.path), "node": plan_to_dict(node.node)}
+        out = {"kind": "Flatten", "path": list(node.path), "node": plan_to_dict(node.node)}
+        if node.more_paths:
+            out["paths"] = [list(path) for path in node.paths]
+        return out
     kind = "Sequence" if isinstance(node, Sequence) else "Parallel"
     return {"kind": kind, "nodes": [plan_to_dict(n) for n in node.nodes]}

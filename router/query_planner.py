@@ -102,14 +102,21 @@ def _plan_roots(build: PlanBuilder, op: OperationDefinitionNode) -> list[FetchGr
     return roots
 
 
-def _fetch(build: PlanBuilder, g: FetchGroup, op: OperationDefinitionNode, index: int) -> p.Fetch:
+def _fetch(
+    build: PlanBuilder, groups: list[FetchGroup], op: OperationDefinitionNode, index: int
+) -> p.Fetch:
+    g = groups[0]
+    merged, requires = SSet(), SSet()
+    for each in groups:
+        merged.merge(each.selection)
+        requires.merge(each.requires)
     if g.entity_type is None:
-        selection = g.selection.to_ast()
+        selection = merged.to_ast()
         operation = op.operation
         var_defs: list[VariableDefinitionNode] = []
     else:
         inner = SSet()
-        inner.fragment(g.entity_type).items.update(g.selection.items)
+        inner.fragment(g.entity_type).items.update(merged.items)
         entities = FieldNode(
             name=NameNode(value="_entities"),
             arguments=(_REPRESENTATIONS_ARG,),
@@ -136,8 +143,8 @@ def _fetch(build: PlanBuilder, g: FetchGroup, op: OperationDefinitionNode, index
         service=build.name(g.graph),
         operation=print_ast(document),
         variables=tuple(v for v in used if v in defs),
-        response_keys=tuple(g.selection.response_keys()),
-        requires=g.requires.to_ast() if g.entity_type is not None else None,
+        response_keys=tuple(merged.response_keys()),
+        requires=requires.to_ast() if g.entity_type is not None else None,
         typename_rewrite=g.typename_rewrite,
     )
 
@@ -161,8 +168,23 @@ def _levels(groups: Sequence[FetchGroup], members: set[int]) -> list[list[FetchG
     return out
 
 
-def _node(fetch: p.Fetch, g: FetchGroup) -> p.PlanNode:
-    return fetch if g.entity_type is None else p.Flatten(g.path, fetch)
+def _batches(level: list[FetchGroup]) -> list[list[FetchGroup]]:
+    """Entity fetches of one stage to one subgraph for one type, as one request."""
+    batches: dict[tuple[object, ...], list[FetchGroup]] = {}
+    for g in level:
+        key: tuple[object, ...] = (g.id,)
+        if g.entity_type is not None:
+            key = (g.graph, g.entity_type, g.typename_rewrite)
+        batches.setdefault(key, []).append(g)
+    return list(batches.values())
+
+
+def _node(fetch: p.Fetch, groups: list[FetchGroup]) -> p.PlanNode:
+    g = groups[0]
+    if g.entity_type is None:
+        return fetch
+    paths = list(dict.fromkeys(each.path for each in groups))
+    return p.Flatten(paths[0], fetch, tuple(paths[1:]))
 
 
 def _compose(nodes: list[p.PlanNode], kind: type[p.Sequence] | type[p.Parallel]) -> p.PlanNode:
@@ -173,11 +195,14 @@ def build_plan(sg: Supergraph, doc: DocumentNode, operation_name: str | None) ->
     op = select_operation(doc, operation_name)
     build = PlanBuilder(sg, doc, op)
     roots = _plan_roots(build, op)
-    fetches = {g.id: _fetch(build, g, op, i) for i, g in enumerate(build.groups)}
+    counter = itertools.count()
 
     def staged(members: set[int]) -> p.PlanNode | None:
         stages = [
-            _compose([_node(fetches[g.id], g) for g in level], p.Parallel)
+            _compose(
+                [_node(_fetch(build, b, op, next(counter)), b) for b in _batches(level)],
+                p.Parallel,
+            )
             for level in _levels(build.groups, members)
             if level
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -98,6 +99,16 @@ class SSet:
         made = SFragment(type_condition, directives, SSet())
         self.items[key] = made
         return made.sub
+
+    def merge(self, other: SSet) -> None:
+        """Add another selection set's items, merging identical fields' sub-selections."""
+        for key, item in other.items.items():
+            mine = self.items.get(key)
+            if mine is None:
+                # A copy: merging into it later must not change the other set.
+                self.items[key] = copy.deepcopy(item)
+            elif mine.sub is not None and item.sub is not None and mine is not item:
+                mine.sub.merge(item.sub)
 
     def response_keys(self) -> list[str]:
         keys: list[str] = []

@@ -107,3 +107,24 @@ async def test_operation_name_selects_the_operation(router: Router) -> None:
     assert result.body == {"data": {"lowStock": [{"id": "2"}]}}
     ambiguous = await router.execute(query)
     assert ambiguous.request_error
+
+
+async def test_entity_fetches_of_one_step_share_a_request_across_paths(
+    supergraph: Supergraph,
+) -> None:
+    recorders = {n: Recorder(t) for n, t in in_process_transports().items()}
+    router = Router(supergraph, recorders)
+    result = await router.execute("{ products { price } topReviews { product { price } } }")
+    assert result.body == {
+        "data": {
+            "products": [{"price": 101}, {"price": 41}, {"price": 26}],
+            "topReviews": [
+                {"product": {"price": 101}},
+                {"product": {"price": 41}},
+                {"product": {"price": 26}},
+                {"product": {"price": 101}},
+            ],
+        }
+    }
+    [request] = recorders["inventory"].requests
+    assert [r["id"] for r in request["variables"]["representations"]] == ["1", "2", "3"]
