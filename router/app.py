@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ from router.supergraph import Supergraph, load_supergraph
 from router.transport import HttpTransport, Transport
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+REQUEST_ID = "x-request-id"
 GRAPHIQL = """<!doctype html>
 <html><head><title>NEXO GraphiQL</title>
 <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css" />
@@ -58,8 +60,10 @@ def create_router_app(
     transports: Mapping[str, Transport],
     *,
     dev: bool = False,
-    subgraph_timeout: float = 30.0,
+    subgraph_timeout: float | Mapping[str, float] = 30.0,
 ) -> Starlette:
+    """The router as an ASGI app. `subgraph_timeout` is seconds, for all subgraphs or
+    per subgraph name."""
     supergraph = load_supergraph(supergraph_sdl)
     metrics = RouterMetrics()
     router = Router(
@@ -92,7 +96,15 @@ def create_router_app(
         return JSONResponse({"errors": [{"message": message}]}, 400)
 
     async def graphql(request: Request) -> Response:
+        response = await handle(request)
+        response.headers[REQUEST_ID] = request.state.request_id
+        return response
+
+    async def handle(request: Request) -> Response:
         started = time.perf_counter()
+        # Subgraph logs and ours correlate on it, whether or not the client sent one.
+        request_id = request.headers.get(REQUEST_ID) or uuid.uuid4().hex
+        request.state.request_id = request_id
         if request.method == "GET":
             if "text/html" in request.headers.get("accept", "") and not request.query_params:
                 return HTMLResponse(GRAPHIQL)
@@ -123,7 +135,7 @@ def create_router_app(
             params["query"],
             variables,
             params.get("operationName"),
-            request.headers,
+            {**request.headers, REQUEST_ID: request_id},
             allowed_operations=allowed,
         )
         if result.method_not_allowed:
@@ -138,7 +150,8 @@ def create_router_app(
         async def probe(name: str, transport: Transport) -> tuple[str, bool]:
             try:
                 answer = await asyncio.wait_for(
-                    transport.fetch({"query": "{ __typename }"}, {}), subgraph_timeout
+                    transport.fetch({"query": "{ __typename }"}, {}),
+                    router.executor.timeout_for(name),
                 )
                 return name, bool(answer.get("data"))
             except Exception:

@@ -89,6 +89,11 @@ async def test_only_authorization_and_request_id_are_forwarded(supergraph_sdl: s
             headers={"Authorization": "Bearer t", "X-Request-Id": "r1", "Cookie": "s=1"},
         )
     assert seen == [{"authorization": "Bearer t", "x-request-id": "r1"}]
+    async with client(app) as c:
+        response = await c.post("/graphql", json={"query": "{ me { name } }"})
+    generated = response.headers["x-request-id"]
+    assert len(generated) == 32
+    assert seen[1] == {"x-request-id": generated}
 
 
 async def test_health_ready_metrics(supergraph_sdl: str) -> None:
