@@ -39,11 +39,14 @@ class Executor:
         *,
         timeout: float | Mapping[str, float] = 30.0,
         observe: FetchObserver | None = None,
+        deduplicate: bool = True,
     ) -> None:
         self.schema = schema
         self.transports = transports
         self.timeout = timeout
         self.observe = observe
+        self.deduplicate = deduplicate
+        self._in_flight: dict[bytes, asyncio.Future[tuple[dict[str, Json], bytes]]] = {}
 
     def timeout_for(self, service: str) -> float:
         if isinstance(self.timeout, Mapping):
@@ -74,7 +77,38 @@ class Executor:
     async def call(
         self, fetch: p.Fetch, variables: dict[str, Json], headers: Mapping[str, str]
     ) -> dict[str, Json]:
-        """The subgraph's response; raises when there is none to use."""
+        """The subgraph's response; raises when there is none to use.
+
+        Identical query fetches in flight at once (same subgraph, document, variables
+        and forwarded headers, so the same caller) share one subgraph request, as in
+        Apollo Router and Hive Gateway. Mutations are never shared.
+        """
+        if not self.deduplicate or fetch.mutation:
+            return await self.send(fetch, variables, headers)
+        key = orjson.dumps(
+            [fetch.service, fetch.operation, variables, sorted(headers.items())],
+            option=orjson.OPT_SORT_KEYS,
+        )
+        shared = self._in_flight.get(key)
+        if shared is not None:
+            # Each request merges into its own tree, so it gets its own objects, made
+            # from the answer as it arrived (the first caller may have merged it since).
+            copied: dict[str, Json] = orjson.loads((await asyncio.shield(shared))[1])
+            return copied
+        future = asyncio.ensure_future(self.send_once(fetch, variables, headers))
+        self._in_flight[key] = future
+        future.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        return (await asyncio.shield(future))[0]
+
+    async def send_once(
+        self, fetch: p.Fetch, variables: dict[str, Json], headers: Mapping[str, str]
+    ) -> tuple[dict[str, Json], bytes]:
+        response = await self.send(fetch, variables, headers)
+        return response, orjson.dumps(response)
+
+    async def send(
+        self, fetch: p.Fetch, variables: dict[str, Json], headers: Mapping[str, str]
+    ) -> dict[str, Json]:
         transport = self.transports.get(fetch.service)
         if transport is None:
             raise LookupError(f"no transport configured for subgraph {fetch.service!r}")

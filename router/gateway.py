@@ -64,6 +64,7 @@ class Router:
         timeout: float | Mapping[str, float] = 30.0,
         plan_cache_size: int = 512,
         observe_fetch: FetchObserver | None = None,
+        deduplicate: bool = True,
     ) -> None:
         self.supergraph = supergraph
         self.schema = supergraph.api_schema
@@ -71,7 +72,11 @@ class Router:
         self.documents: dict[str, tuple[DocumentNode, list[GraphQLError]]] = {}
         self.documents_max = plan_cache_size
         self.executor = Executor(
-            supergraph.schema, transports, timeout=timeout, observe=observe_fetch
+            supergraph.schema,
+            transports,
+            timeout=timeout,
+            observe=observe_fetch,
+            deduplicate=deduplicate,
         )
 
     def check(self, query: str) -> tuple[DocumentNode, list[GraphQLError]]:

@@ -24,6 +24,7 @@ class Fetch:
     response_keys: tuple[str, ...]
     requires: SelectionSetNode | None = None
     typename_rewrite: str | None = None
+    mutation: bool = False
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,7 @@ def _fetch(
         response_keys=tuple(merged.response_keys()),
         requires=requires.to_ast() if g.entity_type is not None else None,
         typename_rewrite=g.typename_rewrite,
+        mutation=operation == OperationType.MUTATION,
     )
 
 

@@ -128,3 +128,42 @@ async def test_entity_fetches_of_one_step_share_a_request_across_paths(
     }
     [request] = recorders["inventory"].requests
     assert [r["id"] for r in request["variables"]["representations"]] == ["1", "2", "3"]
+
+
+async def test_identical_concurrent_queries_share_subgraph_requests(
+    supergraph: Supergraph,
+) -> None:
+    import asyncio
+
+    recorders = {n: Recorder(t) for n, t in in_process_transports().items()}
+    router = Router(supergraph, recorders)
+    query = "{ topReviews(first: 2) { body author { name } } }"
+    first, second = await asyncio.gather(router.execute(query), router.execute(query))
+    expected = {
+        "data": {
+            "topReviews": [
+                {"body": "Sturdy", "author": {"name": "Ada"}},
+                {"body": "Wobbly", "author": {"name": "Bob"}},
+            ]
+        }
+    }
+    assert first.body == second.body == expected
+    assert len(recorders["reviews"].requests) == 1
+    assert len(recorders["accounts"].requests) == 1
+    # Another caller (other credentials) never shares a request.
+    await asyncio.gather(
+        router.execute(query, headers={"authorization": "Bearer a"}),
+        router.execute(query, headers={"authorization": "Bearer b"}),
+    )
+    assert len(recorders["reviews"].requests) == 3
+
+
+async def test_mutations_are_never_shared(supergraph: Supergraph) -> None:
+    import asyncio
+
+    import router_testgraphs as tg
+
+    router = Router(supergraph, in_process_transports())
+    mutation = 'mutation { addUser(name: "twin") { name } }'
+    await asyncio.gather(router.execute(mutation), router.execute(mutation))
+    assert tg.MUTATION_LOG == ["user:twin", "user:twin"]
