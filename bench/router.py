@@ -58,27 +58,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def measure(op: Op, seconds: float, concurrency: int) -> dict[str, float]:
-    latencies: list[float] = []
-    deadline = time.perf_counter() + seconds
-
-    async def worker() -> None:
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
+async def measure(
+    ops: dict[str, Op], seconds: float, concurrency: int, rounds: int = 5
+) -> dict[str, dict[str, float]]:
+    """Cases compared with each other run in alternating rounds, so a change in the
+    machine's background load hits them alike."""
+    latencies: dict[str, list[float]] = {k: [] for k in ops}
+    elapsed = dict.fromkeys(ops, 0.0)
+    for op in ops.values():
+        for _ in range(3):  # warm-up: connections, plan cache
             await op()
-            latencies.append(time.perf_counter() - started)
+    for _ in range(rounds):
+        for key, op in ops.items():
+            deadline = time.perf_counter() + seconds / rounds
 
-    for _ in range(3):  # warm-up: connections, plan cache
-        await op()
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "rps": len(latencies) / elapsed,
-        "p50": statistics.median(latencies) * 1000,
-        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-    }
+            async def worker(op: Op = op, key: str = key, deadline: float = deadline) -> None:
+                while time.perf_counter() < deadline:
+                    started = time.perf_counter()
+                    await op()
+                    latencies[key].append(time.perf_counter() - started)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            elapsed[key] += time.perf_counter() - started
+    out = {}
+    for key, values in latencies.items():
+        values.sort()
+        out[key] = {
+            "rps": len(values) / elapsed[key],
+            "p50": statistics.median(values) * 1000,
+            "p99": values[max(int(len(values) * 0.99) - 1, 0)] * 1000,
+        }
+    return out
 
 
 def by_hand() -> Op:
@@ -130,6 +141,21 @@ def by_hand() -> Op:
                 for r in reviews
             ]
         }
+
+    return op
+
+
+def in_process(sdl: str, share: bool) -> Op:
+    router = Router(
+        load_supergraph(sdl),
+        {n: InProcessTransport(strawberry_executor(s)) for n, s in tg.SCHEMAS.items()},
+        deduplicate=share,
+    )
+
+    async def op() -> Any:
+        result = await router.execute(QUERY)
+        assert "errors" not in result.body, result.body
+        return result.body
 
     return op
 
@@ -221,7 +247,6 @@ def planning_times(sdl: str) -> tuple[float, float]:
 
 async def run(seconds: float, concurrency: int) -> None:
     results: dict[str, dict[str, float]] = {}
-    results["a"] = await measure(by_hand(), seconds, concurrency)
     sdls = {n: subgraph_sdl(s) for n, s in tg.SCHEMAS.items()}
     with tempfile.TemporaryDirectory() as tmp:
         port_file = Path(tmp) / "urls.json"
@@ -232,17 +257,10 @@ async def run(seconds: float, concurrency: int) -> None:
             urls = json.loads(port_file.read_text())
             services = [{"name": n, "url": urls[n], "sdl": sdls[n]} for n in tg.SCHEMAS]
             ours = compose(services).supergraph_sdl
-            inproc = Router(
-                load_supergraph(ours),
-                {n: InProcessTransport(strawberry_executor(s)) for n, s in tg.SCHEMAS.items()},
-            )
-
-            async def in_process() -> Any:
-                result = await inproc.execute(QUERY)
-                assert "errors" not in result.body, result.body
-                return result.body
-
-            results["b"] = await measure(in_process, seconds, concurrency)
+            cases = {"a": by_hand()}
+            for key, share in (("b0", False), ("b", True)):
+                cases[key] = in_process(ours, share)
+            results.update(await measure(cases, seconds, concurrency))
             sg_file = Path(tmp) / "supergraph.graphql"
             sg_file.write_text(ours)
             router_port, hive_port = free_port(), free_port()
@@ -262,8 +280,8 @@ async def run(seconds: float, concurrency: int) -> None:
                 max_connections=concurrency, max_keepalive_connections=concurrency
             )
             async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-                results["c"] = await measure(http_op(client, router_url), seconds, concurrency)
-                results["d"] = await measure(http_op(client, hive_url), seconds, concurrency)
+                ops = {"c": http_op(client, router_url), "d": http_op(client, hive_url)}
+                results.update(await measure(ops, seconds, concurrency))
         finally:
             for child in children:
                 child.terminate()
@@ -274,6 +292,7 @@ async def run(seconds: float, concurrency: int) -> None:
                     child.kill()
     labels = {
         "a": "(a) subgraphs by hand, in-process",
+        "b0": "(b0) router in-process, no sharing",
         "b": "(b) router in-process",
         "c": "(c) router over HTTP",
         "d": "(d) Hive Gateway over HTTP",
@@ -289,6 +308,7 @@ async def run(seconds: float, concurrency: int) -> None:
             f"{label:38} {r['rps']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} {vs_a:6.2f}x {vs_d:6.2f}x"
         )
     print("\n'vs (a)': time per request relative to (a); 'vs (d)': throughput relative to (d)")
+    print("'no sharing': identical in-flight subgraph fetches not shared, as (a) does not")
     cold, warm = planning_times(ours)
     print(f"planning: cold cache {cold:.0f} µs, warm cache {warm:.1f} µs per operation")
 

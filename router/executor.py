@@ -80,14 +80,15 @@ class Executor:
         """The subgraph's response; raises when there is none to use.
 
         Identical query fetches in flight at once (same subgraph, document, variables
-        and forwarded headers, so the same caller) share one subgraph request, as in
+        and credentials) share one subgraph request, as in
         Apollo Router and Hive Gateway. Mutations are never shared.
         """
         if not self.deduplicate or fetch.mutation:
             return await self.send(fetch, variables, headers)
+        # The request id differs on every request and changes no answer: not in the key.
+        caller = sorted((k, v) for k, v in headers.items() if k != "x-request-id")
         key = orjson.dumps(
-            [fetch.service, fetch.operation, variables, sorted(headers.items())],
-            option=orjson.OPT_SORT_KEYS,
+            [fetch.service, fetch.operation, variables, caller], option=orjson.OPT_SORT_KEYS
         )
         shared = self._in_flight.get(key)
         if shared is not None:

@@ -178,3 +178,31 @@ async def test_serve_supergraph_standalone(
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def test_concurrent_identical_requests_share_subgraph_fetches_over_http(
+    supergraph_sdl: str,
+) -> None:
+    import asyncio
+
+    calls: list[str] = []
+    inner = in_process_transports()
+
+    class Count:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        async def fetch(
+            self, request: dict[str, Any], headers: Mapping[str, str]
+        ) -> dict[str, Any]:
+            calls.append(self.name)
+            await asyncio.sleep(0.05)  # keep the first request in flight
+            return await inner[self.name].fetch(request, headers)
+
+    app = create_router_app(supergraph_sdl, {n: Count(n) for n in inner})
+    async with client(app) as c:
+        query = {"query": "{ me { name } }"}
+        answers = await asyncio.gather(*(c.post("/graphql", json=query) for _ in range(3)))
+    assert [a.json() for a in answers] == [{"data": {"me": {"name": "Ada"}}}] * 3
+    assert len({a.headers["x-request-id"] for a in answers}) == 3
+    assert calls == ["accounts"]
