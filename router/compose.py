@@ -62,6 +62,10 @@ def _shape(t: TypeNode) -> str:
     return str(t.name.value)  # type: ignore[attr-defined]
 
 
+def _top_fields(field_set: str) -> set[str]:
+    return {s.name.value for s in parse_field_set(field_set) if isinstance(s, FieldNode)}
+
+
 def _shape_of(printed: str) -> str:
     return printed.replace("!", "")
 
@@ -91,8 +95,63 @@ class _Composer:
                 continue
             for s, t in defs:
                 self.validate_directives(s, t)
+                self.validate_externals(s, t)
             if defs[0][1].kind in ("object", "interface"):
                 self.validate_fields(name, defs)
+            if defs[0][1].kind == "input":
+                self.validate_input(name, defs)
+            objects = [s.name for s, t in defs if t.has("interfaceObject")]
+            if objects and all(t.has("interfaceObject") for _, t in defs):
+                self.fail(
+                    objects[0],
+                    name,
+                    f"@interfaceObject, but no subgraph defines the interface {name}",
+                )
+
+    def validate_input(self, name: str, defs: list[tuple[Subgraph, SType]]) -> None:
+        """Composers keep the fields every subgraph has: a required field some lack
+        could never be sent to those subgraphs."""
+        for s, t in defs:
+            for fname, f in t.fields.items():
+                missing = [o.name for o, ot in defs if fname not in ot.fields]
+                if (
+                    missing
+                    and isinstance(f.node.type, NonNullTypeNode)
+                    and (
+                        f.node.default_value is None  # type: ignore[union-attr]
+                    )
+                ):
+                    self.fail(
+                        s.name,
+                        f"{name}.{fname}",
+                        f"required input field is missing from {', '.join(missing)}",
+                    )
+
+    def validate_externals(self, s: Subgraph, t: SType) -> None:
+        used: set[str] = set()
+        for key in t.directives.get("key", []):
+            used |= _top_fields(str(key["fields"]))
+        for f in t.fields.values():
+            requires = f.arg("requires", "fields")
+            if requires:
+                used |= _top_fields(str(requires))
+            override = f.arg("override", "from")
+            if override == s.name:
+                self.fail(s.name, f"{t.name}.{f.name}", "@override(from:) names its own subgraph")
+        provided = {
+            (_base(f.node.type), name)
+            for other in s.types.values()
+            for f in other.fields.values()
+            if f.arg("provides", "fields") and isinstance(f.node, FieldDefinitionNode)
+            for name in _top_fields(str(f.arg("provides", "fields")))
+        }
+        for f in t.fields.values():
+            if f.has("external") and f.name not in used and (t.name, f.name) not in provided:
+                self.fail(
+                    s.name,
+                    f"{t.name}.{f.name}",
+                    "@external field is used by no @key, @requires or @provides",
+                )
 
     def validate_directives(self, s: Subgraph, t: SType) -> None:
         for key in t.directives.get("key", []):

@@ -206,3 +206,43 @@ def test_argument_type_conflict() -> None:
         ]
     )
     assert found == ["[b] P.price(cur:): type conflict: argument is String in a but Int in b"]
+
+
+def test_unused_external() -> None:
+    found = issues(
+        [
+            sub("a", 'type Query { p: P } type P @key(fields: "id") { id: ID! w: Int }'),
+            sub("b", 'type P @key(fields: "id") { id: ID! w: Int @external x: Int }'),
+        ]
+    )
+    assert found == ["[b] P.w: @external field is used by no @key, @requires or @provides"]
+
+
+def test_override_from_itself() -> None:
+    found = issues(
+        [sub("a", 'type Query { p: Int @override(from: "a") }', '["@key", "@override"]')]
+    )
+    assert found == ["[a] Query.p: @override(from:) names its own subgraph"]
+
+
+def test_required_input_field_missing_in_a_subgraph() -> None:
+    found = issues(
+        [
+            sub("a", "type Query { p(f: F): Int } input F { a: Int b: Int! }"),
+            sub("b", "type Query { q(f: F): Int } input F { a: Int }"),
+        ]
+    )
+    assert found == ["[a] F.b: required input field is missing from b"]
+
+
+def test_interface_object_without_the_interface() -> None:
+    found = issues(
+        [
+            sub(
+                "a",
+                'type Query { m: M } type M @key(fields: "id") @interfaceObject { id: ID! }',
+                '["@key", "@interfaceObject"]',
+            )
+        ]
+    )
+    assert found == ["[a] M: @interfaceObject, but no subgraph defines the interface M"]
