@@ -15,7 +15,7 @@ from strawberry.types import Info
 from shared.errors import BadUserInput, InvalidInput
 from shared.graphql import UserError, context, parse_id, perform
 from shared.pagination import Connection
-from subgraphs.crm import loaders, models, service
+from subgraphs.crm import loaders, models, pipeline, service
 from subgraphs.identity import service as identity
 
 READ, WRITE = "crm:read", "crm:write"
@@ -1030,8 +1030,50 @@ def _lead_fields(i: CreateLeadInput | UpdateLeadInput) -> service.LeadFields:
     )
 
 
+@strawberry.input
+class PipelineStageInput:
+    id: strawberry.ID | None = strawberry.field(
+        default=None, description="An existing stage to keep; omit to create one."
+    )
+    name: str
+    probability: int = strawberry.field(description="Default probability of deals, 0-100.")
+
+
+@strawberry.input
+class ConfigurePipelineInput:
+    stages: list[PipelineStageInput] = strawberry.field(
+        description="The whole pipeline in order; existing stages left out are removed."
+    )
+
+
+@strawberry.type
+class PipelinePayload:
+    stages: list[PipelineStage] | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(description="Set the pipeline's stages, their order and probabilities.")
+    async def configure_pipeline(
+        self, info: Info[Any, Any], input: ConfigurePipelineInput
+    ) -> PipelinePayload:
+        specs = [
+            pipeline.StageSpec(
+                id=parse_id(s.id) if s.id is not None else None,
+                name=s.name,
+                probability=s.probability,
+            )
+            for s in input.stages
+        ]
+        rows, errors = await perform(
+            info, WRITE, lambda s, p: pipeline.configure_pipeline(s, p.tenant_id, stages=specs)
+        )
+        return PipelinePayload(
+            stages=[PipelineStage.from_model(r) for r in rows] if rows is not None else None,
+            errors=errors,
+        )
+
     @strawberry.mutation
     async def create_customer(
         self, info: Info[Any, Any], input: CreateCustomerInput
