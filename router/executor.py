@@ -232,8 +232,10 @@ class Executor:
 
 def _extract(obj: Json, selection: SelectionSetNode, out: dict[str, Json]) -> None:
     for sel in selection.selections:
-        if isinstance(sel, FieldNode) and isinstance(obj, dict) and sel.name.value in obj:
-            value = obj[sel.name.value]
+        key = (sel.alias or sel.name).value if isinstance(sel, FieldNode) else ""
+        if isinstance(sel, FieldNode) and isinstance(obj, dict) and key in obj:
+            # Read under the router's alias, send under the field's own name.
+            value = obj[key]
             if sel.selection_set is not None and value is not None:
                 value = _extract_nested(value, sel.selection_set)
             out[sel.name.value] = value

@@ -25,7 +25,7 @@ from graphql import (
     is_composite_type,
 )
 
-from router.selection import SSet, parse_field_set
+from router.selection import SSet, hidden_field_set, parse_field_set
 from router.supergraph import JoinField, Supergraph
 
 Path = tuple[str, ...]
@@ -188,7 +188,7 @@ class PlanBuilder:
             )
         graph, key = home
         child = self.child(g, graph, path, iface.name, iface.name, iface.name, False)
-        key_sels = parse_field_set(key)
+        key_sels = hidden_field_set(key)
         out.field("__typename")
         self.select_object(g, iface, key_sels, path, out, None)
         rep = child.requires.fragment(iface.name)
@@ -367,7 +367,7 @@ class PlanBuilder:
         cond = entity_type if rewrite else t.name
         waits = bool(requires) or indirect
         child = self.child(g, graph, path, cond, entity_type, rewrite, waits)
-        key_sels = parse_field_set(key)
+        key_sels = hidden_field_set(key)
         out.field("__typename")
         # A key g lacks is fetched like a required field: from a graph that has it, first.
         self._depth += indirect
@@ -381,7 +381,7 @@ class PlanBuilder:
         rep.field("__typename")
         _copy(key_sels, rep)
         if requires:
-            req_sels = parse_field_set(requires)
+            req_sels = hidden_field_set(requires)
             with self.touching() as touched:
                 self.select_object(g, t, req_sels, path, out, None)
             child.deps |= touched - {child.id}
@@ -418,7 +418,8 @@ def _find(provided: Sequence[SelectionNode] | None, name: str) -> FieldNode | No
 def _copy(sels: Sequence[SelectionNode], out: SSet) -> None:
     for sel in sels:
         if isinstance(sel, FieldNode):
-            made = out.field(sel.name.value, composite=sel.selection_set is not None)
+            alias = sel.alias.value if sel.alias else None
+            made = out.field(sel.name.value, alias, composite=sel.selection_set is not None)
             if sel.selection_set is not None and made.sub is not None:
                 _copy(sel.selection_set.selections, made.sub)
         elif isinstance(sel, InlineFragmentNode) and sel.type_condition:

@@ -133,6 +133,45 @@ def parse_field_set(field_set: str) -> tuple[SelectionNode, ...]:
     return tuple(op.selection_set.selections)
 
 
+HIDDEN_PREFIX = "__h_"
+
+
+@lru_cache(maxsize=1024)
+def hidden_field_set(field_set: str) -> tuple[SelectionNode, ...]:
+    """The field set with every field aliased, so what the router adds for its own
+    needs (keys, required fields) never collides with a client's alias."""
+    return _aliased(parse_field_set(field_set))
+
+
+def _aliased(sels: Iterable[SelectionNode]) -> tuple[SelectionNode, ...]:
+    out: list[SelectionNode] = []
+    for sel in sels:
+        if isinstance(sel, FieldNode):
+            inner = sel.selection_set
+            out.append(
+                FieldNode(
+                    alias=NameNode(value=HIDDEN_PREFIX + sel.name.value),
+                    name=sel.name,
+                    arguments=(),
+                    directives=(),
+                    selection_set=SelectionSetNode(selections=_aliased(inner.selections))
+                    if inner
+                    else None,
+                )
+            )
+        elif isinstance(sel, InlineFragmentNode):
+            out.append(
+                InlineFragmentNode(
+                    type_condition=sel.type_condition,
+                    directives=(),
+                    selection_set=SelectionSetNode(
+                        selections=_aliased(sel.selection_set.selections)
+                    ),
+                )
+            )
+    return tuple(out)
+
+
 def variables_used(node: Node) -> list[str]:
     names: list[str] = []
 

@@ -314,3 +314,9 @@ async def test_nested_key(router: Router) -> None:
             ]
         }
     }
+
+
+async def test_client_aliases_never_collide_with_the_routers_own_fields(router: Router) -> None:
+    # `id` here is the client's alias for `name`; the router still needs the real id key.
+    body = await run(router, '{ product(id: "2") { id: name weight: stock } }')
+    assert body == {"data": {"product": {"id": "Chair", "weight": 0}}}
