@@ -567,12 +567,25 @@ class DealOrder:
     direction: SortDirection = SortDirection.DESC
 
 
+@strawberry.enum
+class LeadOrderField(Enum):
+    CREATED_AT = "CREATED_AT"
+    NAME = "NAME"
+
+
+@strawberry.input
+class LeadOrder:
+    field: LeadOrderField = LeadOrderField.CREATED_AT
+    direction: SortDirection = SortDirection.DESC
+
+
 @strawberry.input
 class ActivityFilter:
     overdue: bool | None = None
     done: bool | None = None
     type: ActivityType | None = None
     customer_id: strawberry.ID | None = None
+    contact_id: strawberry.ID | None = None
     deal_id: strawberry.ID | None = None
     lead_id: strawberry.ID | None = None
 
@@ -647,10 +660,12 @@ class Query:
         first: int | None = None,
         after: str | None = None,
         filter: LeadFilter | None = None,
+        order_by: LeadOrder | None = None,
     ) -> Connection[Lead]:
         ctx = context(info)
         tenant = ctx.require(READ).tenant_id
         f = filter or LeadFilter()
+        o = order_by or LeadOrder()
         async with ctx.session() as session:
             page = await service.list_leads(
                 session,
@@ -661,6 +676,8 @@ class Query:
                     source=_val(f.source),
                     owner_id=_opt(f.owner_id),
                 ),
+                order_by=o.field.value,
+                descending=o.direction is SortDirection.DESC,
                 first=first,
                 after=after,
             )
@@ -716,6 +733,7 @@ class Query:
                     done=f.done,
                     type=_val(f.type),
                     customer_id=_opt(f.customer_id),
+                    contact_id=_opt(f.contact_id),
                     deal_id=_opt(f.deal_id),
                     lead_id=_opt(f.lead_id),
                 ),

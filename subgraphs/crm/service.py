@@ -1142,11 +1142,16 @@ class LeadFilter:
     owner_id: uuid.UUID | None = None
 
 
+LEAD_ORDER = {"CREATED_AT": Lead.created_at, "NAME": Lead.name}
+
+
 async def list_leads(
     session: AsyncSession,
     tenant: TenantId,
     *,
     filter: LeadFilter,
+    order_by: str = "CREATED_AT",
+    descending: bool = True,
     first: int | None,
     after: str | None,
 ) -> Page[Lead]:
@@ -1161,11 +1166,12 @@ async def list_leads(
     ):
         if value is not None:
             stmt = stmt.where(column == value)
+    attr = {"CREATED_AT": "created_at", "NAME": "name"}[order_by]
     return await paginate(
         session,
         stmt,
-        keys=[_key(Lead.created_at, True), _key(Lead.id, True)],
-        key_of=lambda r: (r.created_at, r.id),
+        keys=[_key(LEAD_ORDER[order_by], descending), _key(Lead.id, descending)],
+        key_of=lambda r: (getattr(r, attr), r.id),
         first=first,
         after=after,
     )
@@ -1248,6 +1254,7 @@ class ActivityFilter:
     done: bool | None = None
     type: str | None = None
     customer_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
     deal_id: uuid.UUID | None = None
     lead_id: uuid.UUID | None = None
 
@@ -1273,6 +1280,7 @@ async def list_activities(
         (Activity.done, filter.done),
         (Activity.type, filter.type),
         (Activity.customer_id, filter.customer_id),
+        (Activity.contact_id, filter.contact_id),
         (Activity.deal_id, filter.deal_id),
         (Activity.lead_id, filter.lead_id),
     ):

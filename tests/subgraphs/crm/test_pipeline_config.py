@@ -101,3 +101,56 @@ async def test_viewer_cannot_configure(
     viewer = await token_for(runtime, tenant, "viewer")
     r = await crm_gql(CONFIGURE, {"i": {"stages": [{"name": "X", "probability": 1}]}}, token=viewer)
     assert r["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_leads_order_and_activities_by_contact(
+    crm_gql: GraphQLClient, tenant: TenantHandle
+) -> None:
+    token = tenant.token
+    for name in ("Bravo", "Alpha", "Charlie"):
+        r = await crm_gql(
+            "mutation($i: CreateLeadInput!) { createLead(input: $i) { errors { code } } }",
+            {"i": {"name": name, "source": "WEB"}},
+            token=token,
+        )
+        assert r["data"]["createLead"]["errors"] == []
+    by_name = await crm_gql(
+        "{ leads(orderBy: {field: NAME, direction: ASC}) { edges { node { name } } } }", token=token
+    )
+    assert [e["node"]["name"] for e in by_name["data"]["leads"]["edges"]] == [
+        "Alpha",
+        "Bravo",
+        "Charlie",
+    ]
+    newest_first = await crm_gql("{ leads { edges { node { name } } } }", token=token)
+    assert [e["node"]["name"] for e in newest_first["data"]["leads"]["edges"]] == [
+        "Charlie",
+        "Alpha",
+        "Bravo",
+    ]
+
+    customer = await crm_gql(
+        'mutation { createCustomer(input: {name: "Act Co"}) { customer { id } } }', token=token
+    )
+    cid = customer["data"]["createCustomer"]["customer"]["id"]
+    contacts = []
+    for name in ("Ann", "Bob"):
+        c = await crm_gql(
+            "mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } errors { code } } }",
+            {"i": {"customerId": cid, "name": name}},
+            token=token,
+        )
+        contacts.append(c["data"]["createContact"]["contact"]["id"])
+    for contact, subject in zip(contacts, ("Call Ann", "Mail Bob"), strict=True):
+        a = await crm_gql(
+            "mutation($i: CreateActivityInput!) { createActivity(input: $i) { errors { field code } } }",
+            {"i": {"type": "CALL", "subject": subject, "contactId": contact}},
+            token=token,
+        )
+        assert a["data"]["createActivity"]["errors"] == []
+    only_bob = await crm_gql(
+        "query($c: ID!) { activities(filter: {contactId: $c}) { edges { node { subject } } } }",
+        {"c": contacts[1]},
+        token=token,
+    )
+    assert [e["node"]["subject"] for e in only_bob["data"]["activities"]["edges"]] == ["Mail Bob"]
