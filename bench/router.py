@@ -37,7 +37,7 @@ ORACLE = TESTS / "oracle"
 sys.path[:0] = [str(ROOT), str(TESTS)]
 
 import router_testgraphs as tg  # noqa: E402
-from conftest import strawberry_executor, subgraph_sdl  # noqa: E402
+from router_harness import strawberry_executor, subgraph_sdl  # noqa: E402
 from strawberry.asgi import GraphQL  # noqa: E402
 
 from router.app import create_router_app, http_transports  # noqa: E402

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import router_testgraphs as tg
-from conftest import SubgraphServer, in_process_transports
+from router_harness import SubgraphServer, in_process_transports
 
 from router.app import create_router_app, http_transports
 from router.supergraph import load_supergraph

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import guild_compose, in_process_transports
 from graphql import (
     build_schema,
     find_breaking_changes,
@@ -12,6 +11,7 @@ from graphql import (
     parse,
     print_schema,
 )
+from router_harness import guild_compose, in_process_transports
 from test_queries import fetched_services
 
 from router.compose import CompositionError, compose, join_version

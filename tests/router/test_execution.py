@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import in_process_transports
+from router_harness import in_process_transports
 
 from router.gateway import Router
 from router.query_planner import PlanCache

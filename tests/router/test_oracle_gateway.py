@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ORACLE, guild_compose
+from router_harness import ORACLE, guild_compose
 
 from router.gateway import Router
 
