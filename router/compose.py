@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -21,8 +22,17 @@ from router.compose_types import enum_name, join_version
 from router.selection import parse_field_set
 from router.subgraph_sdl import SField, SType, Subgraph, read_subgraph
 from router.supergraph import load_supergraph
+from router.transport import Transport
 
-__all__ = ["Composition", "CompositionError", "CompositionIssue", "compose", "join_version"]
+__all__ = [
+    "Composition",
+    "CompositionError",
+    "CompositionIssue",
+    "compose",
+    "compose_subgraphs",
+    "fetch_sdl",
+    "join_version",
+]
 
 
 @dataclass(frozen=True)
@@ -280,3 +290,23 @@ def compose(services: Iterable[Mapping[str, str]]) -> Composition:
     except GraphQLError as exc:
         raise CompositionError([CompositionIssue("(supergraph)", "(schema)", exc.message)]) from exc
     return Composition(sdl, print_schema(supergraph.api_schema))
+
+
+async def fetch_sdl(transport: Transport) -> str:
+    """A subgraph's SDL as it reports it through `_service { sdl }`."""
+    answer = await transport.fetch({"query": "{ _service { sdl } }"}, {})
+    try:
+        return str(answer["data"]["_service"]["sdl"])
+    except (KeyError, TypeError) as exc:
+        raise CompositionError(
+            [CompositionIssue("(subgraph)", "_service", f"no SDL in the answer: {answer}")]
+        ) from exc
+
+
+async def compose_subgraphs(subgraphs: Mapping[str, tuple[str, Transport]]) -> Composition:
+    """Compose live subgraphs, `{name: (url, transport)}`, asking each for its SDL."""
+    sdls = await asyncio.gather(*(fetch_sdl(t) for _, t in subgraphs.values()))
+    return compose(
+        {"name": name, "url": url, "sdl": sdl}
+        for (name, (url, _)), sdl in zip(subgraphs.items(), sdls, strict=True)
+    )

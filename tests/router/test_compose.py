@@ -11,7 +11,7 @@ from graphql import (
     parse,
     print_schema,
 )
-from router_harness import guild_compose, in_process_transports
+from router_harness import SubgraphServer, guild_compose, in_process_transports
 from test_queries import fetched_services
 
 from router.compose import CompositionError, compose, join_version
@@ -246,3 +246,21 @@ def test_interface_object_without_the_interface() -> None:
         ]
     )
     assert found == ["[a] M: @interfaceObject, but no subgraph defines the interface M"]
+
+
+async def test_compose_live_subgraphs_over_both_transports(
+    servers: dict[str, SubgraphServer], supergraph_sdl: str
+) -> None:
+    from router.compose import compose_subgraphs
+    from router.transport import HttpTransport
+
+    in_process = in_process_transports()
+    http = {n: HttpTransport(s.url) for n, s in servers.items()}
+    try:
+        over_http = await compose_subgraphs({n: (s.url, http[n]) for n, s in servers.items()})
+        direct = await compose_subgraphs({n: (s.url, in_process[n]) for n, s in servers.items()})
+    finally:
+        for t in http.values():
+            await t.aclose()
+    assert over_http == direct
+    assert over_http.supergraph_sdl == supergraph_sdl
