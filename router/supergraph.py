@@ -304,6 +304,13 @@ def _index_field(
             continue
         args = _args(directive)
         graph = args.get("graph")
+        if args.get("contextArguments"):
+            # Planning them means sending values from an ancestor: refuse rather than
+            # send subgraphs requests they cannot answer.
+            raise SupergraphError(
+                f"{type_name}.{f.name.value} uses @fromContext (join contextArguments), "
+                "which this router does not support"
+            )
         out[(type_name, f.name.value)].append(
             JoinField(
                 graph=str(graph) if graph else None,

@@ -264,3 +264,21 @@ async def test_compose_live_subgraphs_over_both_transports(
             await t.aclose()
     assert over_http == direct
     assert over_http.supergraph_sdl == supergraph_sdl
+
+
+def test_context_arguments_are_refused_by_name() -> None:
+    v09 = HEAD.replace("v2.7", "v2.9").format(imports='["@key", "@context", "@fromContext"]')
+    services = [
+        {
+            "name": "a",
+            "url": "http://a/graphql",
+            "sdl": v09 + 'type Query { u: U } type U @key(fields: "id") @context(name: "u") '
+            "{ id: ID! lang: String! p: P } "
+            'type P @key(fields: "id") { id: ID! '
+            'title(lang: String @fromContext(field: "$u { lang }")): String }',
+        }
+    ]
+    theirs = guild_compose(services)
+    assert theirs["errors"] == []
+    with pytest.raises(SupergraphError, match=r"context/v0\.1 for SECURITY"):
+        load_supergraph(theirs["supergraphSdl"])
