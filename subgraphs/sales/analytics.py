@@ -36,7 +36,8 @@ from subgraphs.sales.models import (
     SalesOrderLine,
     TaxRate,
 )
-from subgraphs.sales.service import BOOKED, ZERO, base_currency, cents
+from subgraphs.sales.rates import base_currency
+from subgraphs.sales.service import BOOKED, ZERO, cents
 
 # --- look-ups by key ----------------------------------------------------------------
 

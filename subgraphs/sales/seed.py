@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.db import TenantId
 from subgraphs.crm import service as crm
 from subgraphs.identity import service as identity
-from subgraphs.sales import invoicing, service
+from subgraphs.sales import invoicing, rates, service
 from subgraphs.sales.models import SalesOrder
 from subgraphs.stock import service as stock
 
@@ -99,17 +99,18 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
     customers = await _customers(session, tenant, salespeople[0])
     warehouse_id, products = await _catalogue(session, tenant)
     location = await stock.stock_location(session, tenant, warehouse_id)
-    vat = await service.create_tax_rate(session, tenant, name="VAT 20%", percent=Decimal(20))
-    reduced = await service.create_tax_rate(session, tenant, name="VAT 7%", percent=Decimal(7))
+    vat = await rates.create_tax_rate(session, tenant, name="VAT 20%", percent=Decimal(20))
+    reduced = await rates.create_tax_rate(session, tenant, name="VAT 7%", percent=Decimal(7))
     today = service.today()
     start = today - dt.timedelta(days=DAYS)
     for currency, rate in _RATES.items():
         for month in range(14):
             day = start - dt.timedelta(days=31) + dt.timedelta(days=30 * month)
             drift = Decimal(rng.randrange(-300, 300)) / 10_000
-            await service.set_exchange_rate(
+            await rates.set_exchange_rate(
                 session, tenant, currency=currency, on=day, rate=rate + drift
             )
+    vat_id, reduced_id = vat.id, reduced.id
     for i in range(ORDERS):
         day = start + dt.timedelta(days=i * DAYS // ORDERS + rng.randrange(0, 2))
         age = (today - day).days
@@ -126,7 +127,7 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
                     product_id=pid,
                     quantity=Decimal(rng.randint(1, 6)),
                     discount_percent=Decimal(rng.choice([0, 0, 0, 5, 10])),
-                    tax_rate_id=rng.choice([vat.id, vat.id, reduced.id]),
+                    tax_rate_id=rng.choice([vat_id, vat_id, reduced_id]),
                 )
                 for pid, _, _ in chosen
             ],
