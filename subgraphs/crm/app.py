@@ -7,14 +7,14 @@ from starlette.applications import Starlette
 from shared.context import Runtime
 from shared.graphql import NexoSchema, build_schema
 from shared.http import create_subgraph_app
-from subgraphs.crm import schema
+from subgraphs.crm import mutations, objects, schema
 
 
 def build() -> NexoSchema:
     return build_schema(
         query=schema.Query,
-        mutation=schema.Mutation,
-        types=[schema.Customer, schema.Contact, schema.Deal, schema.Lead, schema.User],
+        mutation=mutations.Mutation,
+        types=[objects.Customer, objects.Contact, objects.Deal, objects.Lead, objects.User],
     )
 
 

@@ -8,7 +8,9 @@ from aiodataloader import DataLoader
 
 from shared.context import RequestContext
 from shared.loaders import loader
-from subgraphs.crm import service
+from subgraphs.crm import deals as deal_service
+from subgraphs.crm import leads as lead_service
+from subgraphs.crm import pipeline, service
 from subgraphs.crm.models import Contact, Customer, Deal, DealStageChange, Lead, PipelineStage
 
 
@@ -25,20 +27,20 @@ def contacts_by_customer(ctx: RequestContext) -> DataLoader[uuid.UUID, list[Cont
 
 
 def deals(ctx: RequestContext) -> DataLoader[uuid.UUID, Deal | None]:
-    return loader(ctx, "crm.deals", service.deals_by_id)
+    return loader(ctx, "crm.deals", deal_service.deals_by_id)
 
 
 def deals_by_customer(ctx: RequestContext) -> DataLoader[uuid.UUID, list[Deal]]:
-    return loader(ctx, "crm.deals_by_customer", service.deals_by_customer, default=list)
+    return loader(ctx, "crm.deals_by_customer", deal_service.deals_by_customer, default=list)
 
 
 def history_by_deal(ctx: RequestContext) -> DataLoader[uuid.UUID, list[DealStageChange]]:
-    return loader(ctx, "crm.history_by_deal", service.history_by_deal, default=list)
+    return loader(ctx, "crm.history_by_deal", deal_service.history_by_deal, default=list)
 
 
 def leads(ctx: RequestContext) -> DataLoader[uuid.UUID, Lead | None]:
-    return loader(ctx, "crm.leads", service.leads_by_id)
+    return loader(ctx, "crm.leads", lead_service.leads_by_id)
 
 
 def stages(ctx: RequestContext) -> DataLoader[uuid.UUID, PipelineStage | None]:
-    return loader(ctx, "crm.stages", service.stages_by_id)
+    return loader(ctx, "crm.stages", pipeline.stages_by_id)

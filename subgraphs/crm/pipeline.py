@@ -1,4 +1,5 @@
-"""Configuring a tenant's sales pipeline: the stages, their order and default probabilities.
+"""The tenant's sales pipeline: its stages (the defaults are created on first use) and
+configuring them: their order and default probabilities.
 
 The whole ordered list is given at once (create, rename, reorder and remove in one
 change), so a client never sees or leaves a half-reordered pipeline."""
@@ -10,13 +11,63 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import TenantId
+from shared.db import Database, TenantId
+from subgraphs.crm.checks import Checks, by_id
 from subgraphs.crm.models import Deal, DealStageChange, PipelineStage
-from subgraphs.crm.service import Checks, list_stages, pipeline_stages
 
+DEFAULT_STAGES = (("Prospecting", 10), ("Qualification", 25), ("Proposal", 50), ("Negotiation", 75))
 MAX_STAGES = 20
+
+
+async def list_stages(session: AsyncSession, tenant: TenantId) -> list[PipelineStage]:
+    stmt = (
+        select(PipelineStage)
+        .where(PipelineStage.tenant_id == tenant)
+        .order_by(PipelineStage.position)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def pipeline_stages(session: AsyncSession, tenant: TenantId) -> list[PipelineStage]:
+    """The tenant's stages in order; the defaults are created on first use."""
+    stages = await list_stages(session, tenant)
+    if stages:
+        return stages
+    # Two first uses may race; the unique (tenant_id, position) lets one of them win.
+    await session.execute(
+        insert(PipelineStage)
+        .values(
+            [
+                {
+                    "tenant_id": tenant,
+                    "id": uuid.uuid4(),
+                    "name": n,
+                    "position": i + 1,
+                    "probability": p,
+                }
+                for i, (n, p) in enumerate(DEFAULT_STAGES)
+            ]
+        )
+        .on_conflict_do_nothing()
+    )
+    return await list_stages(session, tenant)
+
+
+async def ensure_default_stages(db: Database, tenant: TenantId) -> list[PipelineStage]:
+    async with db.transaction(tenant) as session:
+        return await pipeline_stages(session, tenant)
+
+
+async def stages_by_id(
+    session: AsyncSession, tenant: TenantId, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, PipelineStage]:
+    rows = await session.scalars(
+        select(PipelineStage).where(PipelineStage.tenant_id == tenant, PipelineStage.id.in_(ids))
+    )
+    return by_id(rows.all())
 
 
 @dataclass(frozen=True, slots=True)

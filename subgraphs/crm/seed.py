@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import TenantId
-from subgraphs.crm import service
+from subgraphs.crm import deals, leads, pipeline, service
 from subgraphs.crm.models import Customer
 from subgraphs.identity import service as identity
 
@@ -82,33 +82,33 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
             )
     for i in range(LEADS):
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
-        lead = await service.create_lead(
+        lead = await leads.create_lead(
             session,
             tenant,
             actor=rng.choice(users),
-            fields=service.LeadFields(
+            fields=leads.LeadFields(
                 name=f"{first} {last}",
                 company_name=f"{rng.choice(_PREFIXES)} {rng.choice(_TRADES)} Prospect {i + 1}",
                 email=f"lead{i + 1}@prospects.example",
-                source=rng.choice(service.LEAD_SOURCES),
+                source=rng.choice(leads.LEAD_SOURCES),
             ),
         )
         fate = i % 5  # NEW, CONTACTED, QUALIFIED, LOST, CONVERTED
         if fate == 1:
-            await service.update_lead(
-                session, tenant, lead_id=lead.id, fields=service.LeadFields(status="CONTACTED")
+            await leads.update_lead(
+                session, tenant, lead_id=lead.id, fields=leads.LeadFields(status="CONTACTED")
             )
         elif fate == 3:
-            await service.lose_lead(session, tenant, lead_id=lead.id, reason="Chose a competitor")
+            await leads.lose_lead(session, tenant, lead_id=lead.id, reason="Chose a competitor")
         elif fate in (2, 4):
-            await service.qualify_lead(session, tenant, lead_id=lead.id)
+            await leads.qualify_lead(session, tenant, lead_id=lead.id)
         if fate == 4:
-            await service.convert_lead(session, tenant, actor=owner, lead_id=lead.id)
-    stages = await service.pipeline_stages(session, tenant)
+            await leads.convert_lead(session, tenant, actor=owner, lead_id=lead.id)
+    stages = await pipeline.pipeline_stages(session, tenant)
     today = dt.date(2026, 11, 1)
     for i in range(DEALS):
         customer = customers[i % len(customers)]
-        deal = await service.create_deal(
+        deal = await deals.create_deal(
             session,
             tenant,
             actor=rng.choice(users),
@@ -120,12 +120,10 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
         )
         target = stages[i % len(stages)]
         if target.id != deal.stage_id:
-            await service.move_deal(
-                session, tenant, actor=owner, deal_id=deal.id, stage_id=target.id
-            )
+            await deals.move_deal(session, tenant, actor=owner, deal_id=deal.id, stage_id=target.id)
         if i % 6 == 4:
-            await service.close_deal(session, tenant, actor=owner, deal_id=deal.id, won=True)
+            await deals.close_deal(session, tenant, actor=owner, deal_id=deal.id, won=True)
         elif i % 6 == 5:
-            await service.close_deal(
+            await deals.close_deal(
                 session, tenant, actor=owner, deal_id=deal.id, won=False, reason="Budget cut"
             )
