@@ -72,6 +72,11 @@ def _shape(t: TypeNode) -> str:
     return str(t.name.value)  # type: ignore[attr-defined]
 
 
+UNSUPPORTED = frozenset(
+    {"context", "fromContext", "authenticated", "requiresScopes", "policy", "cost", "listSize"}
+)
+
+
 def _top_fields(field_set: str) -> set[str]:
     return {s.name.value for s in parse_field_set(field_set) if isinstance(s, FieldNode)}
 
@@ -105,6 +110,7 @@ class _Composer:
                 continue
             for s, t in defs:
                 self.validate_directives(s, t)
+                self.validate_unsupported(s, t)
                 self.validate_externals(s, t)
             if defs[0][1].kind in ("object", "interface"):
                 self.validate_fields(name, defs)
@@ -162,6 +168,25 @@ class _Composer:
                     f"{t.name}.{f.name}",
                     "@external field is used by no @key, @requires or @provides",
                 )
+
+    def validate_unsupported(self, s: Subgraph, t: SType) -> None:
+        """Dropping these would change what the graph allows (access control, cost
+        limits, context): refuse them by name instead."""
+        for name in sorted(UNSUPPORTED & set(t.directives)):
+            self.fail(s.name, t.name, f"@{name} is not supported by this composer")
+        for f in t.fields.values():
+            for name in sorted(UNSUPPORTED & set(f.directives)):
+                self.fail(
+                    s.name, f"{t.name}.{f.name}", f"@{name} is not supported by this composer"
+                )
+            for arg in getattr(f.node, "arguments", None) or ():
+                names = {s.names.get(d.name.value, d.name.value) for d in arg.directives or ()}
+                for name in sorted(UNSUPPORTED & names):
+                    self.fail(
+                        s.name,
+                        f"{t.name}.{f.name}({arg.name.value}:)",
+                        f"@{name} is not supported by this composer",
+                    )
 
     def validate_directives(self, s: Subgraph, t: SType) -> None:
         for key in t.directives.get("key", []):

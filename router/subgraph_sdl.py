@@ -107,6 +107,7 @@ class Subgraph:
     roots: dict[str, str]
     composed_directives: list[tuple[str, DirectiveDefinitionNode | None]]
     links: list[dict[str, Any]]
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def _arguments(node: DirectiveNode) -> dict[str, Any]:
@@ -202,4 +203,4 @@ def read_subgraph(name: str, url: str, sdl: str) -> Subgraph:
             t.values[v.name.value] = v
     if "Query" in types and not types["Query"].fields:
         del types["Query"]
-    return Subgraph(name, url, version, types, roots, composed, links)
+    return Subgraph(name, url, version, types, roots, composed, links, names)

@@ -282,3 +282,20 @@ def test_context_arguments_are_refused_by_name() -> None:
     assert theirs["errors"] == []
     with pytest.raises(SupergraphError, match=r"context/v0\.1 for SECURITY"):
         load_supergraph(theirs["supergraphSdl"])
+
+
+def test_access_control_directives_are_refused_not_dropped() -> None:
+    found = issues(
+        [
+            sub(
+                "a",
+                "type Query { secret: Int @authenticated "
+                'open(x: Int @fromContext(field: "$c { x }")): Int }',
+                '["@key", "@authenticated", "@fromContext"]',
+            )
+        ]
+    )
+    assert found == [
+        "[a] Query.secret: @authenticated is not supported by this composer",
+        "[a] Query.open(x:): @fromContext is not supported by this composer",
+    ]
