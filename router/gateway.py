@@ -28,7 +28,9 @@ from router.shaping import Shaper
 from router.supergraph import Supergraph
 from router.transport import Transport
 
-FORWARDED_HEADERS = ("authorization", "x-request-id")
+FORWARDED_HEADERS = ("authorization", "x-request-id", "idempotency-key")
+"""Credentials, the request id, and the `Idempotency-Key` with which a client makes a
+mutation safe to retry (DESIGN section 5); every other client header stays here."""
 
 
 @dataclass
@@ -50,7 +52,7 @@ def _request_error(
 
 
 def forwarded(headers: Mapping[str, str]) -> dict[str, str]:
-    """Only the credentials and the request id travel to subgraphs."""
+    """Only `FORWARDED_HEADERS` travel to subgraphs."""
     lowered = {k.lower(): v for k, v in headers.items()}
     return {k: lowered[k] for k in FORWARDED_HEADERS if k in lowered}
 

@@ -67,7 +67,9 @@ async def test_query_plan_only_in_dev(supergraph_sdl: str) -> None:
     assert "extensions" not in body
 
 
-async def test_only_authorization_and_request_id_are_forwarded(supergraph_sdl: str) -> None:
+async def test_only_credentials_request_id_and_idempotency_key_are_forwarded(
+    supergraph_sdl: str,
+) -> None:
     seen: list[dict[str, str]] = []
     inner = in_process_transports()
 
@@ -86,9 +88,14 @@ async def test_only_authorization_and_request_id_are_forwarded(supergraph_sdl: s
         await c.post(
             "/graphql",
             json={"query": "{ me { name } }"},
-            headers={"Authorization": "Bearer t", "X-Request-Id": "r1", "Cookie": "s=1"},
+            headers={
+                "Authorization": "Bearer t",
+                "X-Request-Id": "r1",
+                "Idempotency-Key": "k1",
+                "Cookie": "s=1",
+            },
         )
-    assert seen == [{"authorization": "Bearer t", "x-request-id": "r1"}]
+    assert seen == [{"authorization": "Bearer t", "x-request-id": "r1", "idempotency-key": "k1"}]
     async with client(app) as c:
         response = await c.post("/graphql", json={"query": "{ me { name } }"})
     generated = response.headers["x-request-id"]
