@@ -19,7 +19,7 @@ HTTP_REQUESTS = Counter(
 HTTP_DURATION = Histogram(
     "nexo_http_request_duration_seconds",
     "HTTP request duration",
-    ["service", "route", "method"],
+    ["service", "route", "method", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
@@ -56,7 +56,8 @@ class MetricsMiddleware:
             path = self._route(scope)
             method = scope.get("method", "")
             HTTP_REQUESTS.labels(self.service, path, method, str(status)).inc()
-            HTTP_DURATION.labels(self.service, path, method).observe(time.perf_counter() - start)
+            elapsed = time.perf_counter() - start
+            HTTP_DURATION.labels(self.service, path, method, str(status)).observe(elapsed)
 
 
 async def metrics_endpoint(_: Request) -> Response:
