@@ -115,7 +115,6 @@ async def _post(
     await session.flush()
     session.add_all(rows)
     await session.flush()
-    await session.refresh(invoice)
     await emit(
         session,
         tenant,
@@ -182,7 +181,6 @@ async def invoice_sales_order(
         ln.invoiced_qty += quantities.get(ln.id, ZERO)
     await _refresh_invoice_status(session, tenant, order, lines)
     await session.flush()
-    await session.refresh(order)
     return invoice
 
 
@@ -258,9 +256,6 @@ async def register_payment(
         session, tenant, order, await order_lines(session, tenant, order.id)
     )
     await session.flush()
-    await session.refresh(payment)
-    await session.refresh(order)
-    await session.refresh(invoice)
     return invoice, payment
 
 
@@ -352,7 +347,6 @@ async def return_sales_order(
         ret.credit_note_id = credit_note.id
     await _refresh_invoice_status(session, tenant, order, all_lines)
     await session.flush()
-    await session.refresh(order)
     await emit(
         session,
         tenant,

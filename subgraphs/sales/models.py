@@ -49,8 +49,13 @@ def _money(**kw: Any) -> Mapped[Decimal]:
     return mapped_column(Numeric(18, 4), **kw)
 
 
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def _now() -> Mapped[dt.datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Set in Python too, so a flushed row needs no round trip to read its timestamp.
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), default=_utcnow)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -140,7 +145,7 @@ class SalesOrder(Base):
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+        DateTime(timezone=True), server_default=func.now(), default=_utcnow, onupdate=_utcnow
     )
 
 

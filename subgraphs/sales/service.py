@@ -211,7 +211,6 @@ async def create_sales_order(
         ln.order_id = order.id
     session.add_all(built)
     await session.flush()
-    await session.refresh(order)
     return order
 
 
@@ -284,7 +283,6 @@ async def update_sales_order(
     if order_date is not None:
         order.order_date = order_date
     await session.flush()
-    await session.refresh(order)
     return order
 
 
@@ -295,7 +293,6 @@ async def send_sales_order(
     require_state(order, ("QUOTATION",), "INVALID_STATE", "Only a new quotation can be sent")
     order.status = "SENT"
     await session.flush()
-    await session.refresh(order)
     return order
 
 
@@ -421,7 +418,6 @@ async def confirm_sales_order(
             "backorder": allow_backorder,
         },
     )
-    await session.refresh(order)
     return order
 
 
@@ -557,7 +553,6 @@ async def deliver_sales_order(
             ],
         },
     )
-    await session.refresh(order)
     return order
 
 
@@ -577,5 +572,4 @@ async def cancel_sales_order(
         await stock.release(session, tenant, demand=_demand(order))
     order.status = "CANCELLED"
     await session.flush()
-    await session.refresh(order)
     return order

@@ -159,7 +159,7 @@ async def shop(runtime: Runtime, tenant: TenantHandle) -> Shop:
 
 
 ORDER_FIELDS = """
-    id number status invoiceStatus currency exchangeRate
+    id number status invoiceStatus currency exchangeRate createdAt updatedAt confirmedAt
     untaxed { amount currency } tax { amount } total { amount currency }
     lines { id position quantity unitPrice discountPercent taxPercent
             untaxed { amount } tax { amount } total { amount }
@@ -182,7 +182,8 @@ mutation($input: DeliverSalesOrderInput!) {{
 }}"""
 
 INVOICE_FIELDS = """
-    id number kind status untaxed { amount } tax { amount } total { amount currency }
+    id number kind status postedAt paidAt
+    untaxed { amount } tax { amount } total { amount currency }
     amountPaid { amount } amountDue { amount }
     lines { quantity untaxed { amount } tax { amount } total { amount } }
 """

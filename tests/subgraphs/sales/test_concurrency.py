@@ -16,12 +16,13 @@ from shared.context import Runtime
 from shared.db import TenantId
 from subgraphs.sales import invoicing
 from subgraphs.sales import service as sales
-from subgraphs.sales.models import Payment, SalesOrder
+from subgraphs.sales.models import Invoice, Payment, SalesOrder
 from tests.conftest import GraphQLClient
 
 from .conftest import (
     CONFIRM,
     CREATE,
+    DELIVER,
     INVOICE,
     PAY,
     Shop,
@@ -175,12 +176,28 @@ async def test_idempotency_key_replays_and_conflicts(
         assert payload["order"]["status"] == "CONFIRMED"
     assert await levels(runtime, tenant, widget) == (Decimal(100), Decimal(2))
 
+    # A delivery and an invoice replayed happen once.
+    for operation, name in ((DELIVER, "deliverSalesOrder"), (INVOICE, "invoiceSalesOrder")):
+        once = {"idempotency-key": f"{name}-{uuid.uuid4()}"}
+        replies = [
+            (
+                await sales_gql(
+                    operation, {"input": {"id": first["id"]}}, token=shop.token, headers=once
+                )
+            )["data"][name]
+            for _ in range(2)
+        ]
+        assert replies[0] == replies[1]
+        assert replies[1]["errors"] == []
+    assert await levels(runtime, tenant, widget) == (Decimal(98), Decimal(0))
+    async with runtime.db.transaction(tenant, readonly=True) as session:
+        invoices = (await session.scalars(select(Invoice))).all()
+        assert [i.number for i in invoices] == [f"INV-{YEAR}-00001"]
+        invoice_id = invoices[0].id
+
     # A payment replayed is recorded once.
-    async with runtime.db.transaction(tenant) as session:
-        await sales.deliver_sales_order(session, tenant, uuid.UUID(first["id"]))
-        invoice = await invoicing.invoice_sales_order(session, tenant, uuid.UUID(first["id"]))
     pay_key = {"idempotency-key": f"pay-{uuid.uuid4()}"}
-    pay = {"input": {"invoiceId": str(invoice.id), "amount": "10.00"}}
+    pay = {"input": {"invoiceId": str(invoice_id), "amount": "10.00"}}
     paid = [
         (await sales_gql(PAY, pay, token=shop.token, headers=pay_key))["data"]["registerPayment"]
         for _ in range(2)

@@ -138,6 +138,7 @@ async def test_quotation_to_return(runtime: Runtime, sales_gql: GraphQLClient, s
     )["data"]["registerPayment"]
     assert paid["errors"] == []
     assert paid["invoice"]["status"] == "POSTED"
+    assert paid["invoice"]["paidAt"] is None
     assert (paid["invoice"]["amountPaid"]["amount"], paid["invoice"]["amountDue"]["amount"]) == (
         "100.00",
         "142.97",
@@ -150,6 +151,7 @@ async def test_quotation_to_return(runtime: Runtime, sales_gql: GraphQLClient, s
     )["data"]["registerPayment"]
     assert paid["errors"] == []
     assert paid["invoice"]["status"] == "PAID"
+    assert paid["invoice"]["paidAt"] is not None
     assert paid["invoice"]["amountDue"]["amount"] == "0.00"
     state = await sales_gql(
         "query($id: ID!) { salesOrder(id: $id) { status invoiceStatus "
