@@ -111,10 +111,21 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
                 session, tenant, currency=currency, on=day, rate=rate + drift
             )
     vat_id, reduced_id = vat.id, reduced.id
+    goods = [p for p in products if p[1] == "STOCKABLE"]
+    cost = {pid: c for pid, _, c in products}
     for i in range(ORDERS):
         day = start + dt.timedelta(days=i * DAYS // ORDERS + rng.randrange(0, 2))
-        age = (today - day).days
-        chosen = rng.sample(products, rng.randint(1, min(4, len(products))))
+        roll = rng.random()
+        if roll > 0.94:
+            fate = "CANCELLED"
+        elif (today - day).days < RECENT_DAYS:
+            # Cycled, not drawn: every open state shows up whatever the day.
+            fate = RECENT_FATES[i % len(RECENT_FATES)]
+        else:
+            fate = "PARTLY_PAID" if roll < 0.1 else "RETURNED" if roll > 0.88 else "PAID"
+        # One stockable line first (so every order can be partly delivered), then others.
+        chosen = [rng.choice(goods)] if goods else []
+        chosen += [p for p in rng.sample(products, rng.randint(0, 3)) if p not in chosen]
         order = await service.create_sales_order(
             session,
             tenant,
@@ -125,65 +136,88 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
             lines=[
                 service.LineInput(
                     product_id=pid,
-                    quantity=Decimal(rng.randint(1, 6)),
+                    quantity=Decimal(rng.randint(2, 6)),
                     discount_percent=Decimal(rng.choice([0, 0, 0, 5, 10])),
                     tax_rate_id=rng.choice([vat_id, vat_id, reduced_id]),
                 )
                 for pid, _, _ in chosen
             ],
         )
-        roll = rng.random()
-        if age < 21 and roll < 0.5:
-            if roll < 0.25:
-                await service.send_sales_order(session, tenant, order.id)
-            continue  # an open quotation
-        lines = await service.order_lines(session, tenant, order.id)
-        cost = {pid: c for pid, _, c in products}
-        goods = [ln for ln in lines if ln.product_type == "STOCKABLE"]
-        if goods:
-            await stock.receive(
-                session,
-                tenant,
-                source=stock.DocumentRef("SalesDemo", order.id),
-                lines=[
-                    stock.SupplyLine(ln.product_id, location, ln.quantity, cost[ln.product_id])
-                    for ln in goods
-                ],
-            )
-        at = dt.datetime.combine(day, dt.time(9 + i % 8, 15), tzinfo=dt.UTC)
-        await service.confirm_sales_order(session, tenant, order.id, on=day, at=at)
-        if roll > 0.94:
-            await service.cancel_sales_order(session, tenant, order.id)
-            continue
-        if age < 21 and roll < 0.75:
-            continue  # confirmed, waiting for delivery
-        if age < 35 and roll < 0.85 and goods:
-            first = goods[0]
-            half = max(Decimal(1), (first.quantity / 2).to_integral_value())
-            lines_out = [service.LineQuantity(first.id, min(half, first.quantity))]
-            await service.deliver_sales_order(session, tenant, order.id, lines=lines_out)
-            if first.quantity > half or len(goods) > 1:
-                continue  # partially delivered
-        else:
-            await service.deliver_sales_order(session, tenant, order.id)
-        invoice_day = min(today, day + dt.timedelta(days=rng.randint(1, 5)))
-        invoice = await invoicing.invoice_sales_order(session, tenant, order.id, on=invoice_day)
-        if age < 14:
-            continue  # invoiced, not paid yet
-        pay_day = min(today, invoice_day + dt.timedelta(days=rng.choice([7, 14, 30])))
-        if roll < 0.15:
-            part = (invoice.total / 2).quantize(service.CENT)
-            await invoicing.register_payment(session, tenant, invoice.id, amount=part, on=pay_day)
-            continue  # partially paid
-        await invoicing.register_payment(
-            session, tenant, invoice.id, amount=invoice.total, on=pay_day
+        await _advance(session, tenant, order.id, fate, day, location, cost, rng)
+
+
+RECENT_DAYS = 40
+RECENT_FATES = (
+    "QUOTATION",
+    "SENT",
+    "CONFIRMED",
+    "PARTIALLY_DELIVERED",
+    "DELIVERED",
+    "INVOICED",
+    "PARTLY_PAID",
+    "PAID",
+)
+
+
+async def _advance(
+    session: AsyncSession,
+    tenant: TenantId,
+    order_id: uuid.UUID,
+    fate: str,
+    day: dt.date,
+    location: uuid.UUID,
+    cost: dict[uuid.UUID, Decimal],
+    rng: random.Random,
+) -> None:
+    """Take a new quotation as far as its `fate` says, dated around `day`."""
+    if fate == "QUOTATION":
+        return
+    if fate == "SENT":
+        await service.send_sales_order(session, tenant, order_id)
+        return
+    lines = await service.order_lines(session, tenant, order_id)
+    goods = [ln for ln in lines if ln.product_type == "STOCKABLE"]
+    if goods:
+        await stock.receive(
+            session,
+            tenant,
+            source=stock.DocumentRef("SalesDemo", order_id),
+            lines=[
+                stock.SupplyLine(ln.product_id, location, ln.quantity, cost[ln.product_id])
+                for ln in goods
+            ],
         )
-        if roll > 0.9 and goods:
-            await invoicing.return_sales_order(
-                session,
-                tenant,
-                order.id,
-                lines=[service.LineQuantity(goods[0].id, Decimal(1))],
-                reason="Damaged in transit",
-                on=pay_day,
-            )
+    at = dt.datetime.combine(day, dt.time(9 + day.toordinal() % 8, 15), tzinfo=dt.UTC)
+    await service.confirm_sales_order(session, tenant, order_id, on=day, at=at)
+    if fate == "CANCELLED":
+        await service.cancel_sales_order(session, tenant, order_id)
+        return
+    if fate == "CONFIRMED":
+        return
+    if fate == "PARTIALLY_DELIVERED" and goods:
+        one = [service.LineQuantity(goods[0].id, Decimal(1))]
+        await service.deliver_sales_order(session, tenant, order_id, lines=one)
+        return
+    await service.deliver_sales_order(session, tenant, order_id)
+    if fate == "DELIVERED":
+        return
+    today = service.today()
+    invoice_day = min(today, day + dt.timedelta(days=rng.randint(1, 5)))
+    invoice = await invoicing.invoice_sales_order(session, tenant, order_id, on=invoice_day)
+    if fate == "INVOICED":
+        return
+    pay_day = min(today, invoice_day + dt.timedelta(days=rng.choice([7, 14, 30])))
+    if fate == "PARTLY_PAID":
+        part = (invoice.total / 2).quantize(service.CENT)
+        await invoicing.register_payment(session, tenant, invoice.id, amount=part, on=pay_day)
+        return
+    await invoicing.register_payment(session, tenant, invoice.id, amount=invoice.total, on=pay_day)
+    if fate == "RETURNED" and goods:
+        await invoicing.return_sales_order(
+            session,
+            tenant,
+            order_id,
+            lines=[service.LineQuantity(goods[0].id, Decimal(1))],
+            reason="Damaged in transit",
+            on=pay_day,
+        )

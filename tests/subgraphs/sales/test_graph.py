@@ -118,7 +118,11 @@ async def test_headline_query_on_the_demo_tenant_over_both_transports(
             client,
             token,
             "{ salesOrders(first: 3, filter: {status: [DELIVERED]}) { totalCount edges { node {"
-            " number salesperson { name } customer { name lifetimeValue { amount } } } } } }",
+            " number salesperson { name } customer { name lifetimeValue { amount } } } } }"
+            " salesPipeline { state count } all: salesOrders { totalCount }"
+            " paid: invoices(filter: {status: PAID}) { totalCount }"
+            " open: invoices(filter: {status: POSTED, kind: INVOICE}) { totalCount }"
+            " credit: invoices(filter: {kind: CREDIT_NOTE}) { totalCount } }",
         )
     async with http_subgraphs(runtime) as transports, router(graph, transports) as client:
         over_http = await ask(client, token, DASHBOARD)
@@ -179,6 +183,17 @@ async def test_headline_query_on_the_demo_tenant_over_both_transports(
         (r.on_hand for r in levels), Decimal(0)
     )
 
+    demo = people["data"]
+    assert demo["all"]["totalCount"] == 250
+    assert {p["state"] for p in demo["salesPipeline"] if p["count"] > 0} == {
+        "QUOTATION",
+        "SENT",
+        "CONFIRMED",
+        "PARTIALLY_DELIVERED",
+        "DELIVERED",
+        "CANCELLED",
+    }
+    assert min(demo[k]["totalCount"] for k in ("paid", "open", "credit")) > 0
     delivered = people["data"]["salesOrders"]
     assert delivered["totalCount"] > 0
     first = delivered["edges"][0]["node"]
