@@ -266,3 +266,36 @@ async def test_statement_count_depends_on_shape_not_rows(
     shown = [o for c in large["data"]["customers"]["edges"] for o in c["node"]["orders"]["edges"]]
     assert len(shown) > 50
     assert few == many, (few, many)
+
+
+async def test_idempotency_key_through_the_router(
+    runtime: Runtime, graph: Graph, tenant: TenantHandle
+) -> None:
+    shop = await make_shop(runtime, tenant)
+    create = """mutation($input: CreateSalesOrderInput!) { createSalesOrder(input: $input) {
+        order { id number customer { name } lines { product { name } } } errors { code } } }"""
+    variables = {
+        "input": {
+            "customerId": str(shop.customer_id),
+            "lines": [{"productId": str(shop.products["widget"]), "quantity": "2"}],
+        }
+    }
+    headers = {"authorization": f"Bearer {shop.token}", "idempotency-key": "router-once"}
+    async with router(graph, in_process_transports(graph, runtime)) as client:
+        replies = [
+            (
+                await client.post(
+                    "/graphql", json={"query": create, "variables": variables}, headers=headers
+                )
+            ).json()
+            for _ in range(2)
+        ]
+    assert replies[0] == replies[1]
+    order = replies[0]["data"]["createSalesOrder"]["order"]
+    assert order["customer"] == {"name": "Acme Buyer"}
+    assert order["lines"] == [{"product": {"name": "Widget"}}]
+    async with runtime.db.transaction(tenant.id, readonly=True) as session:
+        page = await analytics.list_orders(
+            session, tenant.id, filter=analytics.OrderFilter(), first=5, after=None
+        )
+        assert [str(o.id) for o in page.rows] == [order["id"]]
