@@ -521,7 +521,9 @@ async def deliver_sales_order(
         try:
             await stock.deliver(session, tenant, demand=_demand(order), lines=demand, actor=actor)
         except stock.InsufficientStock as exc:
-            ordered = {by_id[k].product_id: v for k, v in wanted.items()}
+            ordered: dict[uuid.UUID, Decimal] = {}
+            for k, v in wanted.items():
+                ordered[by_id[k].product_id] = ordered.get(by_id[k].product_id, ZERO) + v
             raise await _short(session, tenant, exc, ordered) from None
     for line_id, quantity in wanted.items():
         by_id[line_id].delivered_qty += quantity
