@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 import strawberry
@@ -37,6 +38,14 @@ class UserError:
     field: str | None = strawberry.field(description="Input path, e.g. `input.email`.")
     code: str
     message: str
+
+
+@strawberry.federation.type(
+    shareable=True, description="An amount of money: numeric(18,4) and an ISO 4217 currency."
+)
+class Money:
+    amount: Decimal
+    currency: str
 
 
 def user_errors(exc: InvalidInput) -> list[UserError]:

@@ -13,7 +13,7 @@ import strawberry
 from strawberry.federation.schema_directives import Key
 from strawberry.types import Info
 
-from shared.graphql import context, parse_id
+from shared.graphql import Money, context, parse_id
 from subgraphs.crm import loaders, models
 
 READ, WRITE = "crm:read", "crm:write"
@@ -92,12 +92,6 @@ class User:
 
 def _user(value: uuid.UUID | None) -> User | None:
     return User(id=gid(value)) if value else None
-
-
-@strawberry.type
-class Money:
-    amount: Decimal
-    currency: str
 
 
 @strawberry.type

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from shared.errors import BadUserInput, InvalidInput
-from shared.graphql import context, parse_id
+from shared.graphql import Money, context, parse_id
 from shared.pagination import Connection
 from subgraphs.crm import activities, deals, leads, loaders, pipeline, service
 from subgraphs.crm.inputs import (
@@ -31,7 +31,6 @@ from subgraphs.crm.objects import (
     Customer,
     Deal,
     Lead,
-    Money,
     Pipeline,
     PipelineStage,
     SortDirection,

@@ -18,7 +18,7 @@ import strawberry
 from strawberry.federation.schema_directives import Key
 from strawberry.types import Info
 
-from shared.graphql import context
+from shared.graphql import Money, context
 from shared.pagination import Connection
 from subgraphs.sales import invoicing, loaders, models
 from subgraphs.sales.service import CENT
@@ -100,14 +100,8 @@ class AnalyticsGroupBy(Enum):
     CUSTOMER = "CUSTOMER"
 
 
-@strawberry.type(description="An amount of money; sales amounts are in cents.")
-class MonetaryAmount:
-    amount: Decimal
-    currency: str
-
-
-def money(amount: Decimal, currency: str) -> MonetaryAmount:
-    return MonetaryAmount(amount=amount.quantize(CENT), currency=currency)
+def money(amount: Decimal, currency: str) -> Money:
+    return Money(amount=amount.quantize(CENT), currency=currency)
 
 
 # --- references to other subgraphs' entities ----------------------------------------
@@ -130,7 +124,7 @@ class Warehouse:
 @strawberry.type
 class ProductSalesStats:
     quantity: Decimal
-    revenue: MonetaryAmount = strawberry.field(description="Untaxed, in base currency.")
+    revenue: Money = strawberry.field(description="Untaxed, in base currency.")
     order_count: int
 
 
@@ -192,7 +186,7 @@ class Customer:
         return figures.order_count if figures else 0
 
     @strawberry.field(description="Untaxed value of booked orders, in base currency.")
-    async def lifetime_value(self, info: Info[Any, Any]) -> MonetaryAmount:
+    async def lifetime_value(self, info: Info[Any, Any]) -> Money:
         ctx = context(info)
         ctx.require(READ)
         figures = await loaders.customer_figures(ctx).load(parse_uuid(self.id))
@@ -241,9 +235,9 @@ class SalesOrderLine:
     unit_price: Decimal
     discount_percent: Decimal
     tax_percent: Decimal
-    untaxed: MonetaryAmount
-    tax: MonetaryAmount
-    total: MonetaryAmount
+    untaxed: Money
+    tax: Money
+    total: Money
     delivered_quantity: Decimal
     returned_quantity: Decimal
     invoiced_quantity: Decimal = strawberry.field(description="Net of credit notes.")
@@ -293,9 +287,9 @@ class SalesOrder:
     exchange_rate: Decimal | None = strawberry.field(
         description="Base-currency value of one unit of `currency`, fixed at confirmation."
     )
-    untaxed: MonetaryAmount
-    tax: MonetaryAmount
-    total: MonetaryAmount
+    untaxed: Money
+    tax: Money
+    total: Money
     notes: str
     confirmed_at: dt.datetime | None
     created_at: dt.datetime
@@ -363,9 +357,9 @@ class InvoiceLine:
     unit_price: Decimal
     discount_percent: Decimal
     tax_percent: Decimal
-    untaxed: MonetaryAmount
-    tax: MonetaryAmount
-    total: MonetaryAmount
+    untaxed: Money
+    tax: Money
+    total: Money
     product_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field
@@ -376,7 +370,7 @@ class InvoiceLine:
 @strawberry.type
 class Payment:
     id: strawberry.ID
-    amount: MonetaryAmount
+    amount: Money
     date: dt.date
     created_at: dt.datetime
 
@@ -389,11 +383,11 @@ class Invoice:
     status: InvoiceStatus
     currency: str
     invoice_date: dt.date
-    untaxed: MonetaryAmount
-    tax: MonetaryAmount
-    total: MonetaryAmount
-    amount_paid: MonetaryAmount
-    amount_due: MonetaryAmount
+    untaxed: Money
+    tax: Money
+    total: Money
+    amount_paid: Money
+    amount_due: Money
     reason: str
     posted_at: dt.datetime
     paid_at: dt.datetime | None
@@ -472,16 +466,16 @@ def payment_of(p: models.Payment, currency: str) -> Payment:
 class SalesPipelineStage:
     state: SalesOrderStatus
     count: int
-    amount: MonetaryAmount = strawberry.field(description="Untaxed, in base currency.")
+    amount: Money = strawberry.field(description="Untaxed, in base currency.")
 
 
 @strawberry.type
 class AnalyticsBucket:
     period: dt.date = strawberry.field(description="First day of the bucket.")
-    revenue: MonetaryAmount = strawberry.field(description="Untaxed, in base currency.")
+    revenue: Money = strawberry.field(description="Untaxed, in base currency.")
     quantity: Decimal
     order_count: int
-    average_order_value: MonetaryAmount
+    average_order_value: Money
     key: strawberry.Private[uuid.UUID | None]
     group_by: strawberry.Private[str]
 
@@ -497,14 +491,14 @@ class AnalyticsBucket:
 @strawberry.type
 class TopCustomer:
     customer: Customer
-    revenue: MonetaryAmount
+    revenue: Money
     order_count: int
 
 
 @strawberry.type
 class TopProduct:
     product: Product
-    revenue: MonetaryAmount
+    revenue: Money
     quantity: Decimal
     order_count: int
 
