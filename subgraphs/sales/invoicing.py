@@ -306,7 +306,7 @@ async def return_sales_order(
         products = await stock.products_by_id(
             session, tenant, list({by_id[k].product_id for k in goods})
         )
-        await stock.receive(
+        await stock.return_from_customer(
             session,
             tenant,
             source=stock.DocumentRef("SalesReturn", ret.id),

@@ -773,6 +773,21 @@ async def receive(
     )
 
 
+async def return_from_customer(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    source: DocumentRef | None,
+    lines: Sequence[SupplyLine],
+    actor: uuid.UUID | None = None,
+) -> list[StockMove]:
+    """Goods a customer sends back: done moves from the CUSTOMER location, the reverse of a
+    delivery. Valued at `unit_cost` (callers pass the current average to keep it)."""
+    return await _supply(
+        session, tenant, source=source, lines=lines, from_kind="CUSTOMER", actor=actor
+    )
+
+
 async def produce(
     session: AsyncSession,
     tenant: TenantId,

@@ -37,6 +37,7 @@ from subgraphs.stock.ledger import (
     receive,
     release,
     reserve,
+    return_from_customer,
     transfer,
     virtual_location,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "receive",
     "release",
     "reserve",
+    "return_from_customer",
     "transfer",
     "verify_levels",
     "virtual_location",

@@ -8,6 +8,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import text
+
 from shared.context import Runtime
 from subgraphs.sales.service import line_amounts
 from tests.conftest import GraphQLClient
@@ -45,6 +47,20 @@ def test_line_rounding_is_half_up_to_cents_per_line() -> None:
     assert line_amounts(D(1), D("1.005"), D(0), D(0)) == (D("1.01"), D("0.00"), D("1.01"))
     assert line_amounts(D(7), D("3.33"), D(0), D(20)) == (D("23.31"), D("4.66"), D("27.97"))
     assert line_amounts(D(3), D("0.125"), D(0), D(10)) == (D("0.38"), D("0.04"), D("0.42"))
+
+
+async def return_moves(runtime: Runtime, tenant: Any) -> list[tuple[str, str, Decimal]]:
+    """The ledger entries of the order's return: whence, whither, how many."""
+    async with runtime.db.transaction(tenant, readonly=True) as session:
+        rows = await session.execute(
+            text(
+                "select f.kind, t.kind, m.quantity from stock.stock_move m "
+                "join stock.location f on f.tenant_id = m.tenant_id and f.id = m.from_location_id "
+                "join stock.location t on t.tenant_id = m.tenant_id and t.id = m.to_location_id "
+                "where m.source_type = 'SalesReturn'"
+            )
+        )
+        return [(a, b, D(q)) for a, b, q in rows]
 
 
 async def test_quotation_to_return(runtime: Runtime, sales_gql: GraphQLClient, shop: Shop) -> None:
@@ -187,6 +203,7 @@ async def test_quotation_to_return(runtime: Runtime, sales_gql: GraphQLClient, s
     assert returned["order"]["invoiceStatus"] == "PAID"
     assert await levels(runtime, tenant, widget) == (D(93), D(0))
     assert await levels(runtime, tenant, gadget) == (D(93), D(0))
+    assert await return_moves(runtime, tenant) == [("CUSTOMER", "STOCK", D(3))]
     del gadget_line, setup_line
 
     assert {
