@@ -9,5 +9,6 @@ def load_models() -> None:
     from subgraphs.registry import SUBGRAPHS
 
     importlib.import_module("shared.outbox")
+    importlib.import_module("shared.idempotency")
     for spec in SUBGRAPHS:
         importlib.import_module(f"{spec.module}.models")

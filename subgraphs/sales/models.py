@@ -25,7 +25,6 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
@@ -293,18 +292,3 @@ class SalesReturnLine(Base):
     return_id: Mapped[uuid.UUID]
     order_line_id: Mapped[uuid.UUID]
     quantity: Mapped[Decimal] = _money()
-
-
-class IdempotencyKey(Base):
-    """A client's `Idempotency-Key`: the row is inserted before the work, so a second
-    request with the same key waits on the primary key until the first one finishes."""
-
-    __tablename__ = "idempotency_key"
-    __table_args__ = ({"schema": SCHEMA},)
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    operation: Mapped[str] = mapped_column(String(64))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    created_at: Mapped[dt.datetime] = _now()

@@ -1,17 +1,15 @@
 """Sales' mutations. Thin: parse, call the service, map.
 
 Each mutation field is its own unit of work (see `shared.graphql`); those that create or
-post documents honour the `Idempotency-Key` header (see `idempotency.py`).
+post documents honour the `Idempotency-Key` header (see `shared/idempotency.py`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +18,8 @@ from strawberry.types import Info
 from shared.auth import Principal
 from shared.db import TenantId
 from shared.graphql import UserError, context, perform
-from subgraphs.sales import idempotency, invoicing, loaders, models, rates, service
+from shared.idempotency import perform_idempotent
+from subgraphs.sales import invoicing, loaders, models, rates, service
 from subgraphs.sales.objects import (
     WRITE,
     ExchangeRate,
@@ -184,44 +183,6 @@ def _invoice(row: models.Invoice | None, errors: list[UserError]) -> InvoicePayl
     return InvoicePayload(invoice=Invoice.from_model(row) if row else None, errors=errors)
 
 
-class _HasId(Protocol):
-    @property
-    def id(self) -> uuid.UUID: ...
-
-
-M = TypeVar("M", bound=_HasId)
-Action = Callable[[AsyncSession, Principal], Awaitable[M]]
-
-
-async def _idempotent(
-    info: Info[Any, Any],
-    operation: str,
-    input: object,
-    action: Action[M],
-    replay: Callable[[AsyncSession, TenantId, uuid.UUID], Awaitable[M]],
-) -> tuple[M | None, list[UserError]]:
-    """`perform`, honouring the request's `Idempotency-Key` (see `idempotency.py`)."""
-    key = context(info).headers.get("idempotency-key")
-    if key is None:
-        return await perform(info, WRITE, action)
-    request = dataclasses.asdict(input)  # type: ignore[call-overload]
-
-    async def once(session: AsyncSession, principal: Principal) -> M:
-        tenant = principal.tenant_id
-        stored = await idempotency.claim(
-            session, tenant, key=key, operation=operation, request=request
-        )
-        if stored is not None:
-            return await replay(session, tenant, stored)
-        result = await action(session, principal)
-        await idempotency.record(
-            session, tenant, key=key, result_type=operation, result_id=result.id
-        )
-        return result
-
-    return await perform(info, WRITE, once)
-
-
 async def _replay_order(
     session: AsyncSession, tenant: TenantId, id: uuid.UUID
 ) -> models.SalesOrder:
@@ -271,8 +232,9 @@ class Mutation:
     async def create_sales_order(
         self, info: Info[Any, Any], input: CreateSalesOrderInput
     ) -> SalesOrderPayload:
-        row, errors = await _idempotent(
+        row, errors = await perform_idempotent(
             info,
+            WRITE,
             "createSalesOrder",
             input,
             lambda s, p: service.create_sales_order(
@@ -324,8 +286,9 @@ class Mutation:
     async def confirm_sales_order(
         self, info: Info[Any, Any], input: ConfirmSalesOrderInput
     ) -> SalesOrderPayload:
-        row, errors = await _idempotent(
+        row, errors = await perform_idempotent(
             info,
+            WRITE,
             "confirmSalesOrder",
             input,
             lambda s, p: service.confirm_sales_order(
@@ -339,8 +302,9 @@ class Mutation:
     async def deliver_sales_order(
         self, info: Info[Any, Any], input: DeliverSalesOrderInput
     ) -> SalesOrderPayload:
-        row, errors = await _idempotent(
+        row, errors = await perform_idempotent(
             info,
+            WRITE,
             "deliverSalesOrder",
             input,
             lambda s, p: service.deliver_sales_order(
@@ -371,8 +335,9 @@ class Mutation:
     async def invoice_sales_order(
         self, info: Info[Any, Any], input: SalesOrderIdInput
     ) -> InvoicePayload:
-        row, errors = await _idempotent(
+        row, errors = await perform_idempotent(
             info,
+            WRITE,
             "invoiceSalesOrder",
             input,
             lambda s, p: invoicing.invoice_sales_order(s, p.tenant_id, parse_uuid(input.id)),
@@ -394,7 +359,9 @@ class Mutation:
             )
             return payment
 
-        row, errors = await _idempotent(info, "registerPayment", input, pay, _replay_payment)
+        row, errors = await perform_idempotent(
+            info, WRITE, "registerPayment", input, pay, _replay_payment
+        )
         if row is None:
             return PaymentPayload(errors=errors)
         invoice = await loaders.invoices(context(info)).load(row.invoice_id)
