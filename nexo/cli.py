@@ -11,6 +11,7 @@ from rich.table import Table
 
 from nexo import serve as serving
 from shared.settings import get_settings
+from subgraphs.registry import ROUTER_PORT
 
 app = typer.Typer(no_args_is_help=True, help="NEXO ERP: a federated GraphQL backend.")
 keys_app = typer.Typer(no_args_is_help=True, help="Token signing keys.")
@@ -26,7 +27,7 @@ console = Console()
 def serve(
     demo: Annotated[bool, typer.Option(help="Seed the demo tenant `acme` first.")] = False,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 3000,
+    port: Annotated[int, typer.Option()] = ROUTER_PORT,
     split: Annotated[
         bool, typer.Option(help="Each subgraph in its own process, the router over HTTP.")
     ] = False,
@@ -50,7 +51,7 @@ def subgraph(
 def router(
     supergraph: Annotated[str, typer.Option(help="A Federation 2 supergraph SDL file.")],
     host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 3000,
+    port: Annotated[int, typer.Option()] = ROUTER_PORT,
 ) -> None:
     """Serve any Federation 2 supergraph, calling its subgraphs over HTTP."""
     from router.app import serve_supergraph

@@ -5,13 +5,21 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from graphql import build_schema, find_breaking_changes, find_dangerous_changes
+from graphql import (
+    build_schema,
+    find_breaking_changes,
+    find_dangerous_changes,
+    lexicographic_sort_schema,
+    print_schema,
+)
 
 
 def api_schema_sdl() -> str:
-    from nexo.graph import api_schema_sdl as composed
+    """`schema.graphql`: the composed API schema, sorted so diffs stay readable."""
+    from nexo.graph import build_graph
 
-    return composed()
+    api = build_graph().composition.api_schema_sdl
+    return print_schema(lexicographic_sort_schema(build_schema(api))) + "\n"
 
 
 def _previous_sdl(against: str) -> str:

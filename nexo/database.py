@@ -88,14 +88,3 @@ def resolve(settings: Settings) -> DatabaseUrls:
     server_url = start_embedded(settings)
     owner = server_url.set(database=DATABASE_NAME)
     return DatabaseUrls(owner=owner, app=app_url_for(owner, settings), embedded=True)
-
-
-def pid_of_embedded(settings: Settings) -> int | None:
-    pidfile = settings.data_dir / "pg" / "postmaster.pid"
-    if not pidfile.exists():
-        return None
-    try:
-        pid = int(pidfile.read_text().splitlines()[0])
-    except (ValueError, IndexError, OSError):
-        return None
-    return pid if psutil.pid_exists(pid) else None

@@ -7,10 +7,8 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from graphql import build_schema, lexicographic_sort_schema, print_schema
-
 from router.compose import Composition, compose
-from router.transport import HttpTransport, InProcessTransport, Transport
+from router.transport import InProcessTransport, Transport
 from shared.context import Runtime
 from shared.graphql import NexoSchema
 from shared.http import execute_in_process
@@ -53,17 +51,3 @@ def in_process_transports(graph: Graph, runtime: Runtime) -> dict[str, Transport
         name: InProcessTransport(functools.partial(execute_in_process, runtime, schema))
         for name, schema in graph.schemas.items()
     }
-
-
-def http_transports(
-    graph: Graph, host: str = "127.0.0.1", timeout: float = 30.0
-) -> dict[str, Transport]:
-    return {
-        name: HttpTransport(subgraph_url(name, host), timeout=timeout) for name in graph.schemas
-    }
-
-
-def api_schema_sdl() -> str:
-    """`schema.graphql`: the composed API schema, sorted so diffs stay readable."""
-    api = build_graph().composition.api_schema_sdl
-    return print_schema(lexicographic_sort_schema(build_schema(api))) + "\n"

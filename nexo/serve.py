@@ -101,8 +101,9 @@ async def serve_subgraph(settings: Settings, *, name: str, host: str, port: int)
 
 async def serve_split(settings: Settings, *, host: str, port: int, demo: bool) -> None:
     """Split mode: each subgraph in its own uvicorn process, the router over HTTP."""
-    from nexo.graph import build_graph, http_transports
-    from router.app import create_router_app
+    from nexo.graph import build_graph
+    from router.app import create_router_app, http_transports
+    from router.supergraph import load_supergraph
     from subgraphs.registry import SUBGRAPHS
 
     configure_logging(settings.log_level)
@@ -124,7 +125,9 @@ async def serve_split(settings: Settings, *, host: str, port: int, demo: bool) -
         try:
             graph = build_graph(host)
             app = create_router_app(
-                graph.composition.supergraph_sdl, http_transports(graph, host), dev=settings.dev
+                graph.composition.supergraph_sdl,
+                http_transports(load_supergraph(graph.composition.supergraph_sdl)),
+                dev=settings.dev,
             )
             console.log(f"NEXO (split) listening on http://{host}:{port}/graphql")
             await _serve_app(app, host, port)
