@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._db import BenchDatabase, bench_database
 from shared.db import TenantId
-from subgraphs.identity import service as identity
-from subgraphs.stock import ledger
-from subgraphs.stock import service as stock
+from subgraphs.identity import api as identity
+from subgraphs.stock import api as ledger
+from subgraphs.stock import api as stock
 
 
 async def _run(ops: int, clients: int, one: Callable[[], Awaitable[None]]) -> float:

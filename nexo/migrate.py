@@ -71,7 +71,7 @@ async def migrate(owner: URL, app: URL, settings: Settings, *, revision: str = "
         async with engine.begin() as conn:
             from sqlalchemy.ext.asyncio import AsyncSession
 
-            from subgraphs.identity.tokens import ensure_signing_key
+            from subgraphs.identity.api import ensure_signing_key
 
             async with AsyncSession(bind=conn) as session:
                 await ensure_signing_key(session)

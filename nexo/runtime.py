@@ -10,7 +10,7 @@ from shared.auth import TokenVerifier
 from shared.context import Runtime
 from shared.db import Database
 from shared.settings import Settings
-from subgraphs.identity import tokens
+from subgraphs.identity import api as tokens
 
 
 def build_runtime(

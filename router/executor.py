@@ -1,4 +1,9 @@
-"""Run a query plan against the subgraphs and merge their answers into one tree."""
+"""Run a query plan against the subgraphs and merge their answers into one tree.
+
+A fetch that fails costs only the fields it would have supplied: they get errors that
+say which subgraph failed and why, in the router's words. An exception that is not a
+subgraph's failure is a fault of the router's: logged, and masked to the client.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +24,19 @@ from graphql import (
 )
 
 from router import plan as p
-from router.transport import Transport
+from router.errors import internal_error, log_internal
+from router.transport import REQUEST_ID, Transport, TransportError, to_json
 
 Json = Any
 FetchObserver = Callable[[str, float, bool], None]
+
+
+@dataclass(eq=False)
+class _Shared:
+    """A subgraph request in flight and how many requests wait for it."""
+
+    future: asyncio.Future[tuple[dict[str, Json], bytes]]
+    waiters: int = 0
 
 
 @dataclass
@@ -46,7 +60,7 @@ class Executor:
         self.timeout = timeout
         self.observe = observe
         self.deduplicate = deduplicate
-        self._in_flight: dict[bytes, asyncio.Future[tuple[dict[str, Json], bytes]]] = {}
+        self._in_flight: dict[bytes, _Shared] = {}
 
     def timeout_for(self, service: str) -> float:
         if isinstance(self.timeout, Mapping):
@@ -86,26 +100,48 @@ class Executor:
         if not self.deduplicate or fetch.mutation:
             return await self.send(fetch, variables, headers)
         # The request id differs on every request and changes no answer: not in the key.
-        caller = sorted((k, v) for k, v in headers.items() if k != "x-request-id")
-        key = orjson.dumps(
-            [fetch.service, fetch.operation, variables, caller], option=orjson.OPT_SORT_KEYS
-        )
+        caller = sorted((k, v) for k, v in headers.items() if k != REQUEST_ID)
+        try:
+            key = orjson.dumps(
+                [fetch.service, fetch.operation, variables, caller], option=orjson.OPT_SORT_KEYS
+            )
+        except TypeError:
+            # Variables orjson cannot write (an integer over 64 bits) are still sent,
+            # only not shared.
+            return await self.send(fetch, variables, headers)
         shared = self._in_flight.get(key)
-        if shared is not None:
-            # Each request merges into its own tree, so it gets its own objects, made
-            # from the answer as it arrived (the first caller may have merged it since).
-            copied: dict[str, Json] = orjson.loads((await asyncio.shield(shared))[1])
-            return copied
-        future = asyncio.ensure_future(self.send_once(fetch, variables, headers))
-        self._in_flight[key] = future
-        future.add_done_callback(lambda _: self._in_flight.pop(key, None))
-        return (await asyncio.shield(future))[0]
+        first = shared is None
+        if shared is None:
+            shared = _Shared(asyncio.ensure_future(self.send_once(fetch, variables, headers)))
+            self._in_flight[key] = shared
+            shared.future.add_done_callback(lambda _: self._forget(key, shared))
+        shared.waiters += 1
+        try:
+            answer, raw = await asyncio.shield(shared.future)
+        finally:
+            shared.waiters -= 1
+            if shared.waiters == 0 and not shared.future.done():
+                # Every request that wanted it was cancelled (deadline, disconnect):
+                # the subgraph call goes too.
+                shared.future.cancel()
+        if first:
+            return answer
+        # Each request merges into its own tree, so it gets its own objects, made
+        # from the answer as it arrived (the first caller may have merged it since).
+        copied: dict[str, Json] = orjson.loads(raw)
+        return copied
+
+    def _forget(self, key: bytes, shared: _Shared) -> None:
+        if self._in_flight.get(key) is shared:
+            del self._in_flight[key]
+        if not shared.future.cancelled():
+            shared.future.exception()  # retrieved: a failure is reported by each waiter
 
     async def send_once(
         self, fetch: p.Fetch, variables: dict[str, Json], headers: Mapping[str, str]
     ) -> tuple[dict[str, Json], bytes]:
         response = await self.send(fetch, variables, headers)
-        return response, orjson.dumps(response)
+        return response, to_json(response)
 
     async def send(
         self, fetch: p.Fetch, variables: dict[str, Json], headers: Mapping[str, str]
@@ -121,7 +157,7 @@ class Executor:
                 transport.fetch(request, headers), self.timeout_for(fetch.service)
             )
             if not isinstance(response, dict) or not isinstance(response.get("data"), dict | None):
-                raise ValueError("malformed GraphQL response")
+                raise TransportError("malformed GraphQL response")
             ok = not response.get("errors")
             return response
         finally:
@@ -139,8 +175,8 @@ class Executor:
         try:
             response = await self.call(fetch, used, headers)
         except Exception as exc:
-            for key in fetch.response_keys:
-                state.errors.append(_failure(fetch.service, exc, [key]))
+            paths: list[list[str | int]] = [[key] for key in fetch.response_keys]
+            state.errors.extend(_failures(fetch.service, exc, paths, headers.get(REQUEST_ID)))
             return
         merge(state.tree, response.get("data") or {}, self.schema)
         for error in response.get("errors") or ():
@@ -180,12 +216,11 @@ class Executor:
             response = await self.call(fetch, used, headers)
             entities = (response.get("data") or {}).get("_entities")
             if response.get("data") is not None and not isinstance(entities, list | None):
-                raise ValueError("malformed _entities result")
+                raise TransportError("malformed _entities result")
         except Exception as exc:
             first_key = fetch.response_keys[:1]
-            for group in owners:
-                for _, path in group:
-                    state.errors.append(_failure(fetch.service, exc, [*path, *first_key]))
+            paths = [[*path, *first_key] for group in owners for _, path in group]
+            state.errors.extend(_failures(fetch.service, exc, paths, headers.get(REQUEST_ID)))
             return
         for i, entity in enumerate(entities or ()):
             if isinstance(entity, dict) and i < len(owners):
@@ -305,10 +340,32 @@ def _tag(error: Json, service: str, path: Json) -> dict[str, Json]:
     return out
 
 
-def _failure(service: str, exc: BaseException, path: list[str | int]) -> dict[str, Json]:
-    reason = "timed out" if isinstance(exc, TimeoutError) else (str(exc) or type(exc).__name__)
-    return {
-        "message": f"subgraph {service} failed: {reason}",
-        "path": path,
-        "extensions": {"serviceName": service, "code": "SUBGRAPH_FETCH_FAILED"},
-    }
+def failure_reason(exc: BaseException) -> str | None:
+    """Why a subgraph fetch failed, in words fit for a client, or None when the
+    exception is no subgraph's failure but a fault of the router's own."""
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionError):
+        return "unreachable"
+    if isinstance(exc, TransportError):
+        return str(exc)
+    return None
+
+
+def _failures(
+    service: str, exc: BaseException, paths: list[list[str | int]], request_id: str | None
+) -> list[dict[str, Json]]:
+    reason = failure_reason(exc)
+    if reason is None:
+        log_internal("router.fetch_failed", exc, request_id, subgraph=service)
+        return [internal_error(request_id, path) for path in paths]
+    return [
+        {
+            "message": f"subgraph {service} failed: {reason}",
+            "path": path,
+            "extensions": {"serviceName": service, "code": "SUBGRAPH_FETCH_FAILED"},
+        }
+        for path in paths
+    ]

@@ -39,6 +39,18 @@ class RouterMetrics:
             registry=self.registry,
         )
 
+        self.refusals = Counter(
+            "nexo_router_limit_refusals",
+            "Requests refused by a limit (depth, aliases, cost, bodyBytes, deadlineSeconds...)",
+            ["limit"],
+            registry=self.registry,
+        )
+        self.disconnects = Counter(
+            "nexo_router_client_disconnects",
+            "Requests whose client left before the answer; their work was cancelled",
+            registry=self.registry,
+        )
+
     def observe_fetch(self, subgraph: str, seconds: float, ok: bool) -> None:
         self.fetch_latency.labels(subgraph).observe(seconds)
         if not ok:

@@ -8,6 +8,10 @@ from typing import Any
 from graphql import SelectionSetNode, print_ast
 
 
+class PlanningError(Exception):
+    """The operation cannot be planned over this supergraph."""
+
+
 @dataclass(frozen=True)
 class Fetch:
     """One request to one subgraph.

@@ -1,12 +1,17 @@
-"""Plan operations: root field grouping, fetch ordering, and the plan cache."""
+"""Operation-level planning, the planner's entry point, and the plan cache.
+
+`build_plan` picks the operation, groups its root fields by subgraph (mutation fields
+strictly in document order), lets `router.fetch_groups` walk each root field into
+fetch groups, then orders the groups into stages of parallel fetches and prints each
+as the operation its subgraph receives. `PlanCache` keeps the plans, LRU.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-from collections import OrderedDict
+import threading
 from collections.abc import Sequence
-from threading import Lock
 
 from graphql import (
     ArgumentNode,
@@ -28,15 +33,14 @@ from graphql import (
 from graphql.language import ListTypeNode, NonNullTypeNode
 
 from router import plan as p
-from router.planner import (
-    INTROSPECTION_ROOTS,
-    FetchGroup,
-    PlanBuilder,
-    PlanningError,
-    select_operation,
-)
+from router.fetch_groups import FetchGroup, PlanBuilder
+from router.lru import LRU
+from router.plan import PlanningError
 from router.selection import SSet, variables_used
 from router.supergraph import Supergraph
+
+INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+"""Root fields the router answers from the API schema itself: never planned."""
 
 _Item = tuple[FieldNode, tuple[tuple[DirectiveNode, ...], ...]]
 _REPRESENTATIONS = VariableDefinitionNode(
@@ -52,18 +56,36 @@ _REPRESENTATIONS_ARG = ArgumentNode(
 )
 
 
+def select_operation(doc: DocumentNode, name: str | None) -> OperationDefinitionNode:
+    ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
+    for op in ops:
+        if name is None or (op.name and op.name.value == name):
+            if name is None and len(ops) > 1:
+                raise PlanningError("operation name required when the document has several")
+            return op
+    raise PlanningError(f"unknown operation named {name!r}")
+
+
 def _root_items(
     build: PlanBuilder, sels: Sequence[SelectionNode], chain: tuple[tuple[DirectiveNode, ...], ...]
 ) -> list[_Item]:
-    """Root fields in document order, with the directives of the fragments around them."""
+    """Root fields in document order, with the directives of the fragments around them.
+
+    A fragment spread again under the same directives adds nothing (its fields were
+    collected already), so it is skipped, as the spec's CollectFields does."""
     items: list[_Item] = []
     for sel in sels:
+        build.spend()
         if isinstance(sel, FieldNode):
             items.append((sel, chain))
         else:
             _, inner = build.fragment_parts(sel)
             assert isinstance(sel, FragmentSpreadNode | InlineFragmentNode)
             sub_chain = (*chain, tuple(sel.directives)) if sel.directives else chain
+            if isinstance(sel, FragmentSpreadNode):
+                key = ("root", sel.name.value, tuple(id(d) for ds in sub_chain for d in ds))
+                if not build.first_expansion(key):
+                    continue
             items.extend(_root_items(build, inner, sub_chain))
     return items
 
@@ -192,9 +214,19 @@ def _compose(nodes: list[p.PlanNode], kind: type[p.Sequence] | type[p.Parallel])
     return nodes[0] if len(nodes) == 1 else kind(tuple(nodes))
 
 
-def build_plan(sg: Supergraph, doc: DocumentNode, operation_name: str | None) -> p.QueryPlan:
+def build_plan(
+    sg: Supergraph,
+    doc: DocumentNode,
+    operation_name: str | None,
+    *,
+    work: int | None = None,
+    cancelled: threading.Event | None = None,
+) -> p.QueryPlan:
+    """The operation's plan; raises PlanningError when it cannot be planned,
+    LimitExceeded when planning would take more than `work` steps, and
+    PlanningCancelled soon after `cancelled` is set."""
     op = select_operation(doc, operation_name)
-    build = PlanBuilder(sg, doc, op)
+    build = PlanBuilder(sg, doc, op, work, cancelled)
     roots = _plan_roots(build, op)
     counter = itertools.count()
 
@@ -220,36 +252,48 @@ def build_plan(sg: Supergraph, doc: DocumentNode, operation_name: str | None) ->
     return p.QueryPlan(node, op.operation.value)
 
 
-class PlanCache:
-    """Bounded LRU of plans keyed by (document hash, operation name)."""
+def document_key(doc: DocumentNode) -> str:
+    """The document's identity for caches: the hash of its printed form, so comments,
+    whitespace and commas do not make a known document new."""
+    return hashlib.sha256(print_ast(doc).encode()).hexdigest()
 
-    def __init__(self, sg: Supergraph, max_size: int = 512) -> None:
+
+class PlanCache:
+    """Bounded LRU of plans keyed by (normalised document hash, operation name)."""
+
+    def __init__(self, sg: Supergraph, max_size: int = 512, work: int | None = None) -> None:
         self.sg = sg
         self.max_size = max_size
-        self._plans: OrderedDict[tuple[str, str | None], p.QueryPlan] = OrderedDict()
-        self._lock = Lock()
+        self.work = work
+        self._plans: LRU[tuple[str, str | None], p.QueryPlan] = LRU(max_size)
         self.hits = 0
         self.misses = 0
 
-    @staticmethod
-    def key(query: str, operation_name: str | None) -> tuple[str, str | None]:
-        return hashlib.sha256(query.encode()).hexdigest(), operation_name
+    def peek(self, key: str, operation_name: str | None) -> p.QueryPlan | None:
+        """The cached plan for a `document_key`, counted as a hit, or None."""
+        found = self._plans.get((key, operation_name))
+        if found is not None:
+            self.hits += 1
+        return found
 
     def get(
-        self, query: str, doc: DocumentNode, operation_name: str | None
+        self,
+        query: str,
+        doc: DocumentNode,
+        operation_name: str | None,
+        *,
+        key: str | None = None,
+        cancelled: threading.Event | None = None,
     ) -> tuple[p.QueryPlan, bool]:
-        """The plan and whether it came from the cache."""
-        key = self.key(query, operation_name)
-        with self._lock:
-            found = self._plans.get(key)
-            if found is not None:
-                self._plans.move_to_end(key)
-                self.hits += 1
-                return found, True
-        made = build_plan(self.sg, doc, operation_name)
-        with self._lock:
-            self.misses += 1
-            self._plans[key] = made
-            while len(self._plans) > self.max_size:
-                self._plans.popitem(last=False)
+        """The plan and whether it came from the cache. The key is the printed
+        document's (`key`, when the caller has it already), not the text `query` as
+        sent, so a comment makes no new plan. Planning stops once `cancelled` is set."""
+        cache_key = (key or document_key(doc), operation_name)
+        found = self._plans.get(cache_key)
+        if found is not None:
+            self.hits += 1
+            return found, True
+        made = build_plan(self.sg, doc, operation_name, work=self.work, cancelled=cancelled)
+        self.misses += 1
+        self._plans.put(cache_key, made)
         return made, False

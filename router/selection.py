@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -101,14 +100,21 @@ class SSet:
         return made.sub
 
     def merge(self, other: SSet) -> None:
-        """Add another selection set's items, merging identical fields' sub-selections."""
-        for key, item in other.items.items():
-            mine = self.items.get(key)
-            if mine is None:
-                # A copy: merging into it later must not change the other set.
-                self.items[key] = copy.deepcopy(item)
-            elif mine.sub is not None and item.sub is not None and mine is not item:
-                mine.sub.merge(item.sub)
+        """Add another selection set's items, merging identical fields' sub-selections.
+
+        What is added is copied, so merging into it later leaves `other` as it was.
+        """
+        # A work list, not recursion: a client's document may nest as deep as the
+        # parser allows, deeper than Python's stack (or copy.deepcopy) goes.
+        pending = [(self, other)]
+        while pending:
+            into, source = pending.pop()
+            for key, item in source.items.items():
+                mine = into.items.get(key)
+                if mine is None:
+                    mine = into.items[key] = _empty_like(item)
+                if mine.sub is not None and item.sub is not None and mine is not item:
+                    pending.append((mine.sub, item.sub))
 
     def response_keys(self) -> list[str]:
         keys: list[str] = []
@@ -122,6 +128,15 @@ class SSet:
 
     def to_ast(self) -> SelectionSetNode:
         return SelectionSetNode(selections=tuple(i.to_ast() for i in self.items.values()))
+
+
+def _empty_like(item: SField | SFragment) -> SField | SFragment:
+    """The item without its sub-selection; the AST nodes it holds are never changed,
+    so they are shared."""
+    if isinstance(item, SField):
+        sub = SSet() if item.sub is not None else None
+        return SField(item.name, item.alias, item.arguments, item.directives, sub)
+    return SFragment(item.type_condition, item.directives, SSet())
 
 
 @lru_cache(maxsize=1024)

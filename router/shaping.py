@@ -95,8 +95,14 @@ class Shaper:
         runtime: _ObjectLike,
         sets: Sequence[SelectionSetNode],
         out: dict[str, list[FieldNode]] | None = None,
+        visited: set[str] | None = None,
     ) -> dict[str, list[FieldNode]]:
+        """The fields to complete, by response key. A fragment spread a second time
+        is skipped (the spec's visitedFragments): its fields are collected already,
+        and a document of fragments that each spread the previous one twice stays
+        linear."""
         out = {} if out is None else out
+        visited = set() if visited is None else visited
         for selection_set in sets:
             for sel in selection_set.selections:
                 if not self.included(sel):  # type: ignore[arg-type]
@@ -107,11 +113,14 @@ class Shaper:
                 elif isinstance(sel, InlineFragmentNode):
                     cond = sel.type_condition.name.value if sel.type_condition else None
                     if self.applies(cond, runtime):
-                        self.collect(runtime, [sel.selection_set], out)
+                        self.collect(runtime, [sel.selection_set], out, visited)
                 elif isinstance(sel, FragmentSpreadNode):
+                    if sel.name.value in visited:
+                        continue
+                    visited.add(sel.name.value)
                     frag = self.fragments.get(sel.name.value)
                     if frag and self.applies(frag.type_condition.name.value, runtime):
-                        self.collect(runtime, [frag.selection_set], out)
+                        self.collect(runtime, [frag.selection_set], out, visited)
         return out
 
     # -- completion -------------------------------------------------------------
@@ -183,28 +192,32 @@ class Shaper:
         path: list[str | int],
         label: str,
     ) -> Json:
-        if isinstance(t, GraphQLNonNull):
-            inner = self.complete(value, t.of_type, sets, path, label)
-            if inner is None or inner is BUBBLE:
-                if tuple(path) not in self._error_prefixes:
-                    self.error(f"Cannot return null for non-nullable field {label}.", path)
-                return BUBBLE
-            return inner
+        # The non-null wrapper is handled in the same call as the type it wraps, and
+        # list items in a loop: fewer frames per level, for documents as deep as the
+        # parser allows.
+        nullable = t.of_type if isinstance(t, GraphQLNonNull) else t
+        result: Json
         if value is None:
-            return None
-        if isinstance(t, GraphQLList):
-            if not isinstance(value, list):
+            result = None
+        elif isinstance(nullable, GraphQLList):
+            if isinstance(value, list):
+                items = []
+                for i, item in enumerate(value):
+                    items.append(self.complete(item, nullable.of_type, sets, [*path, i], label))
+                result = None if any(item is BUBBLE for item in items) else items
+            else:
                 self.error(f"Expected a list for {label}.", path)
-                return None
-            items = [
-                self.complete(item, t.of_type, sets, [*path, i], label)
-                for i, item in enumerate(value)
-            ]
-            return None if any(item is BUBBLE for item in items) else items
-        if is_leaf_type(t):
-            return value
-        shaped = self.complete_object(value, t, sets, path)
-        return None if shaped is BUBBLE else shaped
+                result = None
+        elif is_leaf_type(nullable):
+            result = value
+        else:
+            shaped = self.complete_object(value, nullable, sets, path)
+            result = None if shaped is BUBBLE else shaped
+        if result is None and nullable is not t:
+            if tuple(path) not in self._error_prefixes:
+                self.error(f"Cannot return null for non-nullable field {label}.", path)
+            return BUBBLE
+        return result
 
     def error(self, message: str, path: list[str | int]) -> None:
         self.errors.append({"message": message, "path": list(path)})

@@ -13,6 +13,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -55,7 +56,6 @@ class RequestContext:
     _reads: AsyncExitStack | None = None
     _read_session: AsyncSession | None = None
     uow: UnitOfWork | None = None
-    _holder: asyncio.Task[Any] | None = None
 
     @property
     def principal(self) -> Principal | None:
@@ -77,14 +77,17 @@ class RequestContext:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        task = asyncio.current_task()
-        if task is not None and self._holder is task:
-            # Re-entered by the same task (a service call inside `perform` that loads
-            # through a dataloader): it already owns the session.
-            yield self._current_session()
+        lease = _LEASE.get()
+        if lease is not None and lease.owner is self and lease.active:
+            # Re-entered by the holder or by a task it spawned while holding the session
+            # (a dataloader batch inside a mutation runs in its own task, which inherits
+            # this context): waiting for the lock would wait for ourselves forever.
+            async with lease.nested:
+                yield self._current_session()
             return
         async with self._lock:
-            self._holder = task
+            lease = _Lease(self)
+            token = _LEASE.set(lease)
             try:
                 if self.uow is None and self._read_session is None:
                     stack = AsyncExitStack()
@@ -94,7 +97,8 @@ class RequestContext:
                     self._reads = stack
                 yield self._current_session()
             finally:
-                self._holder = None
+                lease.active = False
+                _LEASE.reset(token)
 
     def _current_session(self) -> AsyncSession:
         if self.uow is not None:
@@ -147,6 +151,25 @@ class RequestContext:
         if existing is None:
             existing = self.loaders[key] = factory()
         return existing
+
+
+class _Lease:
+    """Proof that the current task, or the task that spawned it, holds a request's session.
+
+    Tasks copy their creator's context, so the lease reaches loader batches scheduled
+    while the session is held; `active` turns false when the holder lets go, so a task
+    that outlives the hold queues for the lock like any other. `nested` serialises the
+    holder's helpers among themselves: one connection runs one statement at a time."""
+
+    __slots__ = ("active", "nested", "owner")
+
+    def __init__(self, owner: RequestContext) -> None:
+        self.owner = owner
+        self.active = True
+        self.nested = asyncio.Lock()
+
+
+_LEASE: ContextVar[_Lease | None] = ContextVar("nexo_session_lease", default=None)
 
 
 def new_request_id() -> str:

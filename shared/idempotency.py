@@ -10,24 +10,19 @@ object as it is now.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import orjson
 from sqlalchemy import DateTime, String, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
-from strawberry.types import Info
 
-from shared.auth import Principal
 from shared.db import Base, TenantId
 from shared.errors import BadUserInput, Conflict
-from shared.graphql import UserError, context, perform
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 200
@@ -93,38 +88,3 @@ async def record(
         .where(IdempotencyKey.tenant_id == tenant, IdempotencyKey.key == key)
         .values(response={"type": result_type, "id": str(result_id)})
     )
-
-
-class HasId(Protocol):
-    @property
-    def id(self) -> uuid.UUID: ...
-
-
-M = TypeVar("M", bound=HasId)
-
-
-async def perform_idempotent(
-    info: Info[Any, Any],
-    permission: str,
-    operation: str,
-    input: object,
-    action: Callable[[AsyncSession, Principal], Awaitable[M]],
-    replay: Callable[[AsyncSession, TenantId, uuid.UUID], Awaitable[M]],
-) -> tuple[M | None, list[UserError]]:
-    """`perform`, honouring the request's `Idempotency-Key`: the same key and input replay
-    the stored result (loaded by `replay`); the same key with other input is a CONFLICT."""
-    key = context(info).headers.get(HEADER)
-    if key is None:
-        return await perform(info, permission, action)
-    request = dataclasses.asdict(input)  # type: ignore[call-overload]
-
-    async def once(session: AsyncSession, principal: Principal) -> M:
-        tenant = principal.tenant_id
-        stored = await claim(session, tenant, key=key, operation=operation, request=request)
-        if stored is not None:
-            return await replay(session, tenant, stored)
-        result = await action(session, principal)
-        await record(session, tenant, key=key, result_type=operation, result_id=result.id)
-        return result
-
-    return await perform(info, permission, once)

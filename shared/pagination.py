@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import orjson
-import strawberry
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
@@ -23,7 +22,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shared.errors import BadUserInput
 
-T = TypeVar("T")
 R = TypeVar("R")
 
 MAX_PAGE_SIZE = 100
@@ -137,39 +135,3 @@ async def paginate(
         has_previous_page=after is not None,
         total_count=total,
     )
-
-
-@strawberry.federation.type(shareable=True)
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type
-class Edge(Generic[T]):
-    cursor: str
-    node: T
-
-
-@strawberry.type
-class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
-    total_count: int
-
-    @classmethod
-    def of(cls, page: Page[R], node: Callable[[R], T]) -> Connection[T]:
-        return cls(
-            edges=[
-                Edge(cursor=c, node=node(r)) for r, c in zip(page.rows, page.cursors, strict=True)
-            ],
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-            total_count=page.total_count,
-        )

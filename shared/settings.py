@@ -1,17 +1,234 @@
-"""Process settings, read once from the environment."""
+"""Process settings: every environment variable NEXO reads, declared once in `VARIABLES`.
+
+`docs/configuration.md` is generated from `VARIABLES` (`python -m nexo.config`) and a test
+fails when it is stale; `nexo config show` prints the effective values, secrets masked.
+A secret may also come from a file named by `<NAME>_FILE` (a Docker or Kubernetes secret).
+
+`NEXO_ENV=production` refuses the development defaults (`development_defaults`):
+`get_settings()` raises `ConfigurationError` naming each one and how to fix it.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
 
+DEV_APP_PASSWORD = "nexo-app-local-only"
+"""The application role's development password; production refuses it."""
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    name: str
+    default: str | None
+    """As it would be written in the environment; None: unset."""
+    default_doc: str
+    """How the default reads in the reference (`docs/configuration.md`)."""
+    meaning: str
+    secret: bool = False
+    """Masked by `nexo config show`; may be given as `<name>_FILE` too."""
+    choices: tuple[str, ...] = ()
+    reader: str = "shared.settings"
+    """The module that parses it (tests check that module's names and defaults)."""
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable(
+        "NEXO_ENV",
+        "development",
+        "`development`",
+        "`production` refuses to start with development defaults (see below)",
+        choices=("development", "production"),
+    ),
+    Variable(
+        "DATABASE_URL",
+        None,
+        "unset: embedded PostgreSQL",
+        "the owner's URL (runs migrations); nothing is started when set",
+        secret=True,
+    ),
+    Variable(
+        "NEXO_APP_DATABASE_URL",
+        None,
+        "the owner's URL with user `NEXO_APP_ROLE`",
+        "the application role's URL (a read replica or a pooler may go here)",
+        secret=True,
+    ),
+    Variable(
+        "NEXO_APP_ROLE",
+        "nexo_app",
+        "`nexo_app`",
+        "the application role (owns nothing, `NOSUPERUSER NOBYPASSRLS`); migrate creates it",
+    ),
+    Variable(
+        "NEXO_APP_PASSWORD",
+        DEV_APP_PASSWORD,
+        "a development value",
+        "the application role's password, set by migrate (production refuses the default)",
+        secret=True,
+    ),
+    Variable(
+        "NEXO_DB_POOL_SIZE",
+        "10",
+        "`10`",
+        "connections per process to the application database (plus as many overflow)",
+    ),
+    Variable(
+        "NEXO_DATA_DIR",
+        None,
+        "the per-user data directory (`/var/lib/nexo` for root)",
+        "where the embedded PostgreSQL keeps its files",
+    ),
+    Variable(
+        "NEXO_JWT_ISSUER",
+        "https://nexo.local",
+        "`https://nexo.local`",
+        "the `iss` claim of access tokens",
+    ),
+    Variable("NEXO_JWT_AUDIENCE", "nexo-api", "`nexo-api`", "the `aud` claim of access tokens"),
+    Variable("NEXO_ACCESS_TOKEN_TTL", "900", "`900`", "seconds an access token stays valid"),
+    Variable(
+        "NEXO_REFRESH_TOKEN_TTL",
+        str(30 * 24 * 3600),
+        "`2592000` (30 days)",
+        "seconds a refresh token stays valid",
+    ),
+    Variable(
+        "NEXO_SIGNING_KEYS",
+        "generate",
+        "`generate`",
+        "`generate`: `nexo migrate` creates a signing key whenever none is active"
+        " (development); `managed`: the operator creates and rotates keys with"
+        " `nexo keys rotate` (production refuses `generate`; today `nexo migrate` still"
+        " creates a first key when none is active)",
+        choices=("generate", "managed"),
+    ),
+    Variable(
+        "NEXO_SIGNUP",
+        "open",
+        "`open`",
+        "who may create a tenant: `open`, `invite` or `closed` (production refuses `open`"
+        " unless it is set explicitly)",
+        choices=("open", "invite", "closed"),
+    ),
+    Variable(
+        "NEXO_DEV",
+        "off",
+        "off",
+        "development mode: `nexo-query-plan: true` returns the router's plan"
+        " (production refuses it)",
+    ),
+    Variable(
+        "NEXO_LOG_LEVEL",
+        "INFO",
+        "`INFO`",
+        "`DEBUG`, `INFO`, `WARNING` or `ERROR`; logs are JSON lines on stderr",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+    ),
+)
+"""The process settings (`Settings`)."""
+
+_LIMITS = "router.limits"
+_NOTIFY = "subgraphs.notifications.config"
+
+
+def _limit(name: str, default: str, meaning: str) -> Variable:
+    return Variable(
+        f"NEXO_LIMIT_{name}",
+        default,
+        f"`{default}`",
+        f"{meaning}; `off` switches it off",
+        reader=_LIMITS,
+    )
+
+
+ROUTER_LIMITS: tuple[Variable, ...] = (
+    _limit("DEPTH", "8", "fields on an operation's longest path"),
+    _limit("ALIASES", "15", "aliased fields in an operation"),
+    _limit("ROOT_FIELDS", "10", "root fields of an operation"),
+    _limit("MUTATION_FIELDS", "5", "root fields of a mutation"),
+    _limit("DIRECTIVES", "4", "directives on one field, fragment or operation"),
+    _limit("DUPLICATE_FIELDS", "5", "selections of one response key in a selection set"),
+    _limit("INTROSPECTION_LISTS", "3", "nested list fields under `__schema`/`__type`"),
+    _limit("TOKENS", "1000", "lexical tokens of a document"),
+    _limit("DOCUMENT_BYTES", "65536", "characters of a query document"),
+    _limit("COST", "5000", "estimated objects an operation resolves"),
+    _limit("PAGE_SIZE", "20", "assumed size of a list asked for without `first`/`last`"),
+    _limit("LIST_SIZE", "20", "assumed size of a list with no slicing argument"),
+    _limit("BODY_BYTES", "1048576", "HTTP request body (413 past it)"),
+    _limit("JSON_DEPTH", "32", "nesting of the JSON body"),
+    _limit("RESPONSE_BYTES", "4194304", "serialised response body"),
+    _limit("DEADLINE_SECONDS", "30.0", "wall-clock seconds of one request in the router"),
+    _limit("PLAN_WORK", "50000", "steps the planner may take for one operation"),
+)
+"""The router's operation limits, parsed by `router.limits.OperationLimits.from_env`."""
+
+NOTIFICATIONS: tuple[Variable, ...] = tuple(
+    Variable(name, default, f"`{default}`" if default else "unset", meaning, secret, reader=_NOTIFY)
+    for name, default, meaning, secret in (
+        ("NEXO_SMTP_HOST", "localhost", "SMTP server that notification email is handed to", False),
+        ("NEXO_SMTP_PORT", "25", "its port", False),
+        (
+            "NEXO_SMTP_FROM",
+            "NEXO <no-reply@nexo.local>",
+            "the From address of notification email",
+            False,
+        ),
+        ("NEXO_SMTP_TIMEOUT", "30", "seconds before an SMTP conversation counts as failed", False),
+        (
+            "NEXO_SMS_URL",
+            "",
+            "HTTP endpoint of the SMS provider (unset: SMS fails, dead letters)",
+            False,
+        ),
+        ("NEXO_SMS_TOKEN", "", "bearer token sent to the SMS provider", True),
+        (
+            "NEXO_DOCUMENTS_URL",
+            "",
+            "public base URL of `/documents/...` PDF links (unset: relative to the API origin)",
+            False,
+        ),
+        ("NEXO_NOTIFY_POLL_SECONDS", "5", "worker polling fallback, seconds between sweeps", False),
+        ("NEXO_NOTIFY_BATCH", "200", "outbox events relayed per transaction", False),
+        (
+            "NEXO_NOTIFY_MAX_ATTEMPTS",
+            "5",
+            "send attempts before a delivery is a dead letter",
+            False,
+        ),
+        ("NEXO_NOTIFY_BACKOFF_SECONDS", "30", "first retry delay, doubled per attempt", False),
+        ("NEXO_NOTIFY_BACKOFF_MAX_SECONDS", "3600", "longest retry delay", False),
+        ("NEXO_NOTIFY_DIGEST_HOUR", "7", "UTC hour from which the daily digest goes out", False),
+    )
+)
+"""The notifications worker and channels, parsed by `subgraphs.notifications.config`."""
+
+ALL_VARIABLES: tuple[Variable, ...] = VARIABLES + ROUTER_LIMITS + NOTIFICATIONS
+"""Every environment variable NEXO reads. Modules other than this one that read the
+environment read only variables declared here (a test checks names and defaults)."""
+
+VARIABLES_BY_NAME: Mapping[str, Variable] = {v.name: v for v in ALL_VARIABLES}
+
+
+class ConfigurationError(Exception):
+    """The environment is invalid, or production was asked for with development defaults."""
+
+    def __init__(self, problems: list[str], *, production: bool = False) -> None:
+        self.problems = problems
+        head = (
+            "NEXO_ENV=production refuses to start with development defaults:"
+            if production
+            else "invalid configuration:"
+        )
+        super().__init__("\n".join([head, *(f"  - {p}" for p in problems)]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +247,13 @@ class Settings:
     dev: bool
     log_level: str
     pool_size: int
+    env: str = "development"
+    signing_keys: str = "generate"
+    signup: str = "open"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
 
 
 def _default_data_dir() -> Path:
@@ -40,24 +264,138 @@ def _default_data_dir() -> Path:
     return platformdirs.user_data_path("nexo")
 
 
-def load_settings() -> Settings:
-    env = os.environ.get
-    return Settings(
-        database_url=env("DATABASE_URL") or None,
-        app_database_url=env("NEXO_APP_DATABASE_URL") or None,
-        app_role=env("NEXO_APP_ROLE", "nexo_app"),
-        app_password=env("NEXO_APP_PASSWORD", "nexo-app-local-only"),
-        data_dir=Path(env("NEXO_DATA_DIR") or _default_data_dir()),
-        jwt_issuer=env("NEXO_JWT_ISSUER", "https://nexo.local"),
-        jwt_audience=env("NEXO_JWT_AUDIENCE", "nexo-api"),
-        access_token_ttl=int(env("NEXO_ACCESS_TOKEN_TTL", "900")),
-        refresh_token_ttl=int(env("NEXO_REFRESH_TOKEN_TTL", str(30 * 24 * 3600))),
-        dev=_flag("NEXO_DEV"),
-        log_level=env("NEXO_LOG_LEVEL", "INFO").upper(),
-        pool_size=int(env("NEXO_DB_POOL_SIZE", "10")),
+def source_of(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """Where a variable's effective value comes from: `environment`, `file` or `default`."""
+    env = os.environ if environ is None else environ
+    if env.get(name):
+        return "environment"
+    if VARIABLES_BY_NAME[name].secret and env.get(f"{name}_FILE"):
+        return "file"
+    return "default"
+
+
+def raw_value(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """A variable's effective text: the environment, else `<NAME>_FILE` for a secret,
+    else its default (None when it has none)."""
+    env = os.environ if environ is None else environ
+    variable = VARIABLES_BY_NAME[name]
+    if value := env.get(name):
+        return value
+    if variable.secret and (path := env.get(f"{name}_FILE")):
+        try:
+            return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise ConfigurationError([f"{name}_FILE: cannot read {path}: {exc}"]) from exc
+    return variable.default
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment (or the given mapping); invalid values raise
+    `ConfigurationError` naming every bad variable. Development defaults are not refused
+    here: `get_settings()` does that in production."""
+    problems: list[str] = []
+
+    def text(name: str) -> str:
+        value = raw_value(name, environ) or ""
+        variable = VARIABLES_BY_NAME[name]
+        if variable.choices and value not in variable.choices:
+            problems.append(f"{name}={value!r}: must be one of {', '.join(variable.choices)}")
+        return value
+
+    def number(name: str) -> int:
+        value = raw_value(name, environ) or ""
+        try:
+            parsed = int(value)
+        except ValueError:
+            parsed = 0
+        if parsed <= 0:
+            problems.append(f"{name}={value!r}: must be a positive whole number")
+        return parsed
+
+    def flag(name: str) -> bool:
+        value = (raw_value(name, environ) or "").strip().lower()
+        if value not in _TRUE | _FALSE:
+            problems.append(f"{name}={value!r}: must be on or off (1/0, true/false, yes/no)")
+        return value in _TRUE
+
+    def upper(name: str) -> str:
+        return (raw_value(name, environ) or "").upper()
+
+    log_level = upper("NEXO_LOG_LEVEL")
+    if log_level not in VARIABLES_BY_NAME["NEXO_LOG_LEVEL"].choices:
+        problems.append(
+            f"NEXO_LOG_LEVEL={log_level!r}: must be one of "
+            + ", ".join(VARIABLES_BY_NAME["NEXO_LOG_LEVEL"].choices)
+        )
+    settings = Settings(
+        database_url=raw_value("DATABASE_URL", environ) or None,
+        app_database_url=raw_value("NEXO_APP_DATABASE_URL", environ) or None,
+        app_role=text("NEXO_APP_ROLE"),
+        app_password=text("NEXO_APP_PASSWORD"),
+        data_dir=Path(raw_value("NEXO_DATA_DIR", environ) or _default_data_dir()),
+        jwt_issuer=text("NEXO_JWT_ISSUER"),
+        jwt_audience=text("NEXO_JWT_AUDIENCE"),
+        access_token_ttl=number("NEXO_ACCESS_TOKEN_TTL"),
+        refresh_token_ttl=number("NEXO_REFRESH_TOKEN_TTL"),
+        dev=flag("NEXO_DEV"),
+        log_level=log_level,
+        pool_size=number("NEXO_DB_POOL_SIZE"),
+        env=text("NEXO_ENV"),
+        signing_keys=text("NEXO_SIGNING_KEYS"),
+        signup=text("NEXO_SIGNUP"),
     )
+    if problems:
+        raise ConfigurationError(problems)
+    return settings
+
+
+def _app_password_in_use(settings: Settings) -> str:
+    if settings.app_database_url:
+        from sqlalchemy import make_url
+
+        password = make_url(settings.app_database_url).password
+        if password:
+            return str(password)
+    return settings.app_password
+
+
+def development_defaults(settings: Settings, environ: Mapping[str, str] | None = None) -> list[str]:
+    """The development defaults in force, each with how to replace it; production refuses
+    to start while this is not empty."""
+    found: list[str] = []
+    if settings.database_url is None:
+        found.append(
+            "DATABASE_URL is unset, so NEXO would start its embedded PostgreSQL:"
+            " point it at the production database"
+        )
+    if _app_password_in_use(settings) == DEV_APP_PASSWORD:
+        found.append(
+            "NEXO_APP_PASSWORD is the development default: set it"
+            " (or NEXO_APP_PASSWORD_FILE, e.g. a Docker secret)"
+        )
+    if settings.signing_keys == "generate":
+        found.append(
+            "NEXO_SIGNING_KEYS=generate is the development key source: set"
+            " NEXO_SIGNING_KEYS=managed and create keys with `nexo keys rotate`"
+        )
+    if settings.signup == "open" and source_of("NEXO_SIGNUP", environ) == "default":
+        found.append(
+            "NEXO_SIGNUP defaults to open sign-up: set NEXO_SIGNUP=invite or closed,"
+            " or NEXO_SIGNUP=open to keep it open on purpose"
+        )
+    if settings.dev:
+        found.append("NEXO_DEV is on (it returns query plans to any caller): turn it off")
+    return found
+
+
+def checked(settings: Settings, environ: Mapping[str, str] | None = None) -> Settings:
+    """`settings`, or `ConfigurationError` in production with development defaults."""
+    if settings.production and (found := development_defaults(settings, environ)):
+        raise ConfigurationError(found, production=True)
+    return settings
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return load_settings()
+    """The process's settings, read once; in production, development defaults refuse."""
+    return checked(load_settings())

@@ -20,9 +20,9 @@ from nexo import database, migrate
 from nexo.runtime import build_runtime
 from shared.context import Runtime
 from shared.db import TenantId
-from shared.http import execute_in_process
+from shared.graphql.http import execute_in_process
 from shared.settings import Settings, load_settings
-from subgraphs.identity import service as identity
+from subgraphs.identity import api as identity
 
 
 @pytest.fixture(scope="session")
@@ -109,6 +109,28 @@ async def make_tenant(runtime: Runtime, name: str = "Test Co") -> TenantHandle:
         token=result.access_token,
         refresh_token=result.refresh_token,
     )
+
+
+PASSWORD = "correct horse battery"
+
+
+async def token_for(runtime: Runtime, tenant: TenantHandle, role: str) -> str:
+    """A fresh user of `tenant` with `role`, logged in; returns the access token."""
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    async with runtime.db.transaction(tenant.id) as session:
+        await identity.create_user(
+            session, tenant.id, email=email, name=role.title(), password=PASSWORD, roles=[role]
+        )
+    async with runtime.db.transaction(None) as session:
+        result = await identity.login(
+            session,
+            runtime.db,
+            runtime.settings,
+            tenant_slug=tenant.slug,
+            email=email,
+            password=PASSWORD,
+        )
+    return result.access_token
 
 
 @pytest.fixture

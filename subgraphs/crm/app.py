@@ -5,16 +5,18 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from shared.context import Runtime
-from shared.graphql import NexoSchema, build_schema
-from shared.http import create_subgraph_app
-from subgraphs.crm import mutations, objects, schema
+from shared.graphql.http import create_subgraph_app
+from shared.graphql.schema import NexoSchema, build_schema
+from subgraphs.crm.graphql import types
+from subgraphs.crm.graphql.mutations import Mutation
+from subgraphs.crm.graphql.queries import Query
 
 
 def build() -> NexoSchema:
     return build_schema(
-        query=schema.Query,
-        mutation=mutations.Mutation,
-        types=[objects.Customer, objects.Contact, objects.Deal, objects.Lead, objects.User],
+        query=Query,
+        mutation=Mutation,
+        types=[types.Customer, types.Contact, types.Deal, types.Lead, types.User],
     )
 
 

@@ -1,4 +1,5 @@
-"""Tables of the `crm` schema.
+"""Tables of the `crm` schema, and every state and kind of its rows as a `StrEnum` (the one
+source: the GraphQL enums are these, and the rules compare with their members).
 
 Search keys (`name_key`, `email_key`, `tax_key`) are stored generated columns in the "C"
 collation: row-level security only lets the planner use an index for a user's condition
@@ -9,8 +10,10 @@ are, while `LIKE`/`ILIKE`, `lower()` and full-text matching are not.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +40,58 @@ from shared.db import Base
 SCHEMA = "crm"
 MONEY = Numeric(18, 4)
 USER = ["identity.user.tenant_id", "identity.user.id"]
+
+
+class CustomerKind(StrEnum):
+    COMPANY = "COMPANY"
+    INDIVIDUAL = "INDIVIDUAL"
+
+
+class CustomerStatus(StrEnum):
+    """ACTIVE customers take orders; ARCHIVED ones are read-only."""
+
+    ACTIVE = "ACTIVE"
+    ARCHIVED = "ARCHIVED"
+
+
+class LeadSource(StrEnum):
+    WEB = "WEB"
+    REFERRAL = "REFERRAL"
+    EVENT = "EVENT"
+    CAMPAIGN = "CAMPAIGN"
+    OTHER = "OTHER"
+
+
+class LeadStatus(StrEnum):
+    """NEW -> CONTACTED -> QUALIFIED -> CONVERTED, or LOST from any open status."""
+
+    NEW = "NEW"
+    CONTACTED = "CONTACTED"
+    QUALIFIED = "QUALIFIED"
+    CONVERTED = "CONVERTED"
+    LOST = "LOST"
+
+
+class DealStatus(StrEnum):
+    OPEN = "OPEN"
+    WON = "WON"
+    LOST = "LOST"
+
+
+class ActivityType(StrEnum):
+    CALL = "CALL"
+    MEETING = "MEETING"
+    EMAIL = "EMAIL"
+    TASK = "TASK"
+    NOTE = "NOTE"
+
+
+_TAX_NOISE = re.compile(r"[^A-Za-z0-9]")
+
+
+def tax_key(tax_id: str) -> str:
+    """The form tax-id uniqueness and search compare: what the `tax_key` column computes."""
+    return _TAX_NOISE.sub("", tax_id).lower()
 
 
 def _now() -> Mapped[dt.datetime]:
@@ -67,7 +122,7 @@ class Customer(Base):
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    kind: Mapped[str] = mapped_column(String(16), server_default="COMPANY")
+    kind: Mapped[str] = mapped_column(String(16), server_default=CustomerKind.COMPANY.value)
     name: Mapped[str] = mapped_column(String(200))
     legal_name: Mapped[str | None] = mapped_column(String(200))
     tax_id: Mapped[str | None] = mapped_column(String(50))
@@ -81,7 +136,7 @@ class Customer(Base):
     currency: Mapped[str] = mapped_column(String(3), server_default="EUR")
     payment_terms_days: Mapped[int] = mapped_column(Integer, server_default="30")
     credit_limit: Mapped[Decimal | None] = mapped_column(MONEY)
-    status: Mapped[str] = mapped_column(String(16), server_default="ACTIVE")
+    status: Mapped[str] = mapped_column(String(16), server_default=CustomerStatus.ACTIVE.value)
     notes: Mapped[str] = mapped_column(Text, server_default="")
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = _updated()
@@ -148,7 +203,7 @@ class Lead(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(50))
     source: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), server_default="NEW")
+    status: Mapped[str] = mapped_column(String(16), server_default=LeadStatus.NEW.value)
     lost_reason: Mapped[str | None] = mapped_column(Text)
     owner_id: Mapped[uuid.UUID | None]
     customer_id: Mapped[uuid.UUID | None]
@@ -179,7 +234,7 @@ class Deal(Base):
     probability: Mapped[int] = mapped_column(Integer)
     expected_close_date: Mapped[dt.date | None] = mapped_column(Date)
     owner_id: Mapped[uuid.UUID | None]
-    status: Mapped[str] = mapped_column(String(16), server_default="OPEN")
+    status: Mapped[str] = mapped_column(String(16), server_default=DealStatus.OPEN.value)
     lost_reason: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = _now()

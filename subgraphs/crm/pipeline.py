@@ -1,5 +1,11 @@
-"""The tenant's sales pipeline: its stages (the defaults are created on first use) and
-configuring them: their order and default probabilities.
+"""The tenant's sales pipeline: its stages and configuring them (their order and default
+probabilities).
+
+A tenant starts with the default stages. Until something writes to its pipeline (a deal,
+a configuration) they are computed, not stored, so reading never writes; the first write
+stores them inside its own unit of work. A default stage's id is derived from the tenant
+and its position, so the id a client read before the defaults were stored still names
+the same stage afterwards.
 
 The whole ordered list is given at once (create, rename, reorder and remove in one
 change), so a client never sees or leaves a half-reordered pipeline."""
@@ -14,15 +20,33 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import Database, TenantId
-from subgraphs.crm.checks import Checks, by_id
+from shared.codes import Code
+from shared.db import TenantId
+from shared.errors import not_found
+from shared.validation import Checks
 from subgraphs.crm.models import Deal, DealStageChange, PipelineStage
 
 DEFAULT_STAGES = (("Prospecting", 10), ("Qualification", 25), ("Proposal", 50), ("Negotiation", 75))
 MAX_STAGES = 20
 
+_DEFAULT_STAGE_IDS = uuid.UUID("96dd9df7-9da9-4f73-be00-9126ec446dfd")
 
-async def list_stages(session: AsyncSession, tenant: TenantId) -> list[PipelineStage]:
+
+def default_stages(tenant: TenantId) -> list[PipelineStage]:
+    """The stages a tenant starts with, as (unsaved) rows with their stable ids."""
+    return [
+        PipelineStage(
+            tenant_id=tenant,
+            id=uuid.uuid5(_DEFAULT_STAGE_IDS, f"{tenant}/{position}"),
+            name=name,
+            position=position,
+            probability=probability,
+        )
+        for position, (name, probability) in enumerate(DEFAULT_STAGES, start=1)
+    ]
+
+
+async def stored_stages(session: AsyncSession, tenant: TenantId) -> list[PipelineStage]:
     stmt = (
         select(PipelineStage)
         .where(PipelineStage.tenant_id == tenant)
@@ -31,43 +55,30 @@ async def list_stages(session: AsyncSession, tenant: TenantId) -> list[PipelineS
     return list((await session.scalars(stmt)).all())
 
 
-async def pipeline_stages(session: AsyncSession, tenant: TenantId) -> list[PipelineStage]:
-    """The tenant's stages in order; the defaults are created on first use."""
-    stages = await list_stages(session, tenant)
+async def ensure_stages(session: AsyncSession, tenant: TenantId) -> list[PipelineStage]:
+    """The tenant's stages in order, storing the defaults first if it has none yet. For
+    write paths only: it runs in the caller's unit of work."""
+    stages = await stored_stages(session, tenant)
     if stages:
         return stages
-    # Two first uses may race; the unique (tenant_id, position) lets one of them win.
+    # Two first uses may race; the unique keys let one of them win.
     await session.execute(
         insert(PipelineStage)
         .values(
             [
                 {
-                    "tenant_id": tenant,
-                    "id": uuid.uuid4(),
-                    "name": n,
-                    "position": i + 1,
-                    "probability": p,
+                    "tenant_id": s.tenant_id,
+                    "id": s.id,
+                    "name": s.name,
+                    "position": s.position,
+                    "probability": s.probability,
                 }
-                for i, (n, p) in enumerate(DEFAULT_STAGES)
+                for s in default_stages(tenant)
             ]
         )
         .on_conflict_do_nothing()
     )
-    return await list_stages(session, tenant)
-
-
-async def ensure_default_stages(db: Database, tenant: TenantId) -> list[PipelineStage]:
-    async with db.transaction(tenant) as session:
-        return await pipeline_stages(session, tenant)
-
-
-async def stages_by_id(
-    session: AsyncSession, tenant: TenantId, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, PipelineStage]:
-    rows = await session.scalars(
-        select(PipelineStage).where(PipelineStage.tenant_id == tenant, PipelineStage.id.in_(ids))
-    )
-    return by_id(rows.all())
+    return await stored_stages(session, tenant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,27 +94,26 @@ async def configure_pipeline(
     """Make the pipeline exactly `stages`, in that order. Stages with an id are kept
     (renamed, moved, re-weighted); new ones are created; stages left out are removed,
     which is refused while any deal or stage history refers to them."""
-    current = {s.id: s for s in await pipeline_stages(session, tenant)}
+    current = {s.id: s for s in await ensure_stages(session, tenant)}
     # Serialise concurrent reconfigurations of one tenant's pipeline.
     await session.execute(
         select(PipelineStage.id).where(PipelineStage.tenant_id == tenant).with_for_update()
     )
     c = Checks()
     if not stages:
-        c.add("input.stages", "REQUIRED", "A pipeline needs at least one stage")
+        c.add("stages", Code.REQUIRED, "A pipeline needs at least one stage")
     if len(stages) > MAX_STAGES:
-        c.add("input.stages", "TOO_MANY", f"At most {MAX_STAGES} stages")
+        c.add("stages", Code.TOO_MANY, f"At most {MAX_STAGES} stages")
     seen: set[str] = set()
     for i, spec in enumerate(stages):
-        field = f"input.stages.{i}"
-        name = c.text(f"{field}.name", spec.name, limit=100)
+        at = c.at("stages", i)
+        name = at.text("name", spec.name, limit=100)
         if name and name.lower() in seen:
-            c.add(f"{field}.name", "DUPLICATE", "Two stages have this name")
+            at.add("name", Code.DUPLICATE, "Two stages have this name")
         seen.add(name.lower())
-        if not 0 <= spec.probability <= 100:
-            c.add(f"{field}.probability", "OUT_OF_RANGE", "Between 0 and 100")
+        at.range("probability", spec.probability, 0, 100)
         if spec.id is not None and spec.id not in current:
-            c.add(f"{field}.id", "NOT_FOUND", "No such stage")
+            at.extend(not_found("id", "pipeline stage"))
     kept = {s.id for s in stages if s.id is not None}
     removed = [sid for sid in current if sid not in kept]
     if removed:
@@ -131,15 +141,19 @@ async def configure_pipeline(
         for sid in removed:
             if sid in in_use:
                 c.add(
-                    "input.stages",
-                    "STAGE_IN_USE",
+                    "stages",
+                    Code.STAGE_IN_USE,
                     f"Stage {current[sid].name} has deals and cannot be removed",
                 )
     c.raise_any()
 
     # Unique (tenant, position) and (tenant, name): park every kept row on a value no
     # final row uses, then write the final values.
-    await session.execute(delete(PipelineStage).where(PipelineStage.id.in_(removed)))
+    await session.execute(
+        delete(PipelineStage).where(
+            PipelineStage.tenant_id == tenant, PipelineStage.id.in_(removed)
+        )
+    )
     for sid in kept:
         await session.execute(
             update(PipelineStage)
@@ -158,4 +172,4 @@ async def configure_pipeline(
             )
     await session.flush()
     session.expire_all()
-    return await list_stages(session, tenant)
+    return await stored_stages(session, tenant)

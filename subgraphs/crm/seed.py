@@ -1,6 +1,6 @@
 """CRM demo data for `nexo seed --demo`: customers with contacts, leads in every status and
 deals across the pipeline. Deterministic (fixed seed) and idempotent (skips a tenant that
-already has customers). Goes through the service, so the demo obeys the same rules."""
+already has customers). Goes through the rules, so the demo obeys them too."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import TenantId
-from subgraphs.crm import deals, leads, pipeline, service
-from subgraphs.crm.models import Customer
-from subgraphs.identity import service as identity
+from subgraphs.crm import contacts, customers, deals, leads, pipeline
+from subgraphs.crm.models import Customer, CustomerKind, LeadSource, LeadStatus
+from subgraphs.identity import api as identity
 
 CUSTOMERS = 40
 LEADS = 60
@@ -47,17 +47,17 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
     )
     users = sorted(u.id for u in page.rows)
     owner = users[0]
-    customers = []
+    created = []
     for i in range(CUSTOMERS):
         name = f"{rng.choice(_PREFIXES)} {rng.choice(_TRADES)} {rng.choice(_FORMS)} {i + 1:02d}"
         slug = name.lower().replace(" ", "-").replace(".", "")
-        customer = await service.create_customer(
+        customer = await customers.create_customer(
             session,
             tenant,
             actor=owner,
-            fields=service.CustomerFields(
+            fields=customers.CustomerFields(
                 name=name,
-                kind="COMPANY",
+                kind=CustomerKind.COMPANY,
                 tax_id=f"DE{100000000 + i * 7919}",
                 email=f"orders@{slug}.example",
                 phone=f"+49 30 {rng.randint(1000000, 9999999)}",
@@ -68,10 +68,10 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
                 credit_limit=Decimal(rng.choice([5000, 10000, 25000, 50000])),
             ),
         )
-        customers.append(customer)
+        created.append(customer)
         for j in range(rng.randint(1, 3)):
             first, last = rng.choice(_FIRST), rng.choice(_LAST)
-            await service.create_contact(
+            await contacts.create_contact(
                 session,
                 tenant,
                 customer_id=customer.id,
@@ -90,13 +90,16 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
                 name=f"{first} {last}",
                 company_name=f"{rng.choice(_PREFIXES)} {rng.choice(_TRADES)} Prospect {i + 1}",
                 email=f"lead{i + 1}@prospects.example",
-                source=rng.choice(leads.LEAD_SOURCES),
+                source=rng.choice(list(LeadSource)),
             ),
         )
         fate = i % 5  # NEW, CONTACTED, QUALIFIED, LOST, CONVERTED
         if fate == 1:
             await leads.update_lead(
-                session, tenant, lead_id=lead.id, fields=leads.LeadFields(status="CONTACTED")
+                session,
+                tenant,
+                lead_id=lead.id,
+                fields=leads.LeadFields(status=LeadStatus.CONTACTED),
             )
         elif fate == 3:
             await leads.lose_lead(session, tenant, lead_id=lead.id, reason="Chose a competitor")
@@ -104,10 +107,10 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
             await leads.qualify_lead(session, tenant, lead_id=lead.id)
         if fate == 4:
             await leads.convert_lead(session, tenant, actor=owner, lead_id=lead.id)
-    stages = await pipeline.pipeline_stages(session, tenant)
+    stages = await pipeline.ensure_stages(session, tenant)
     today = dt.date(2026, 11, 1)
     for i in range(DEALS):
-        customer = customers[i % len(customers)]
+        customer = created[i % len(created)]
         deal = await deals.create_deal(
             session,
             tenant,

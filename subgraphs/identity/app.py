@@ -1,4 +1,4 @@
-"""Identity's schema and ASGI app."""
+"""Identity's schema and ASGI app (with the JWKS route the other processes verify by)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from shared.context import Runtime
-from shared.graphql import NexoSchema, build_schema
-from shared.http import create_subgraph_app
-from subgraphs.identity import schema, tokens
+from shared.graphql.http import create_subgraph_app
+from shared.graphql.schema import NexoSchema, build_schema
+from subgraphs.identity import tokens
+from subgraphs.identity.graphql.mutations import Mutation
+from subgraphs.identity.graphql.queries import Query
+from subgraphs.identity.graphql.types import Tenant, User
 
 
 def build() -> NexoSchema:
-    return build_schema(
-        query=schema.Query, mutation=schema.Mutation, types=[schema.User, schema.Tenant]
-    )
+    return build_schema(query=Query, mutation=Mutation, types=[User, Tenant])
 
 
 def jwks_route(runtime: Runtime) -> Route:

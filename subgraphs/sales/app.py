@@ -5,13 +5,15 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from shared.context import Runtime
-from shared.graphql import NexoSchema, build_schema
-from shared.http import create_subgraph_app
-from subgraphs.sales import mutations, objects, schema
+from shared.graphql.http import create_subgraph_app
+from shared.graphql.schema import NexoSchema, build_schema
+from subgraphs.sales.graphql.mutations import Mutation
+from subgraphs.sales.graphql.queries import Query
+from subgraphs.sales.graphql.types import TYPES
 
 
 def build() -> NexoSchema:
-    return build_schema(query=schema.Query, mutation=mutations.Mutation, types=objects.TYPES)
+    return build_schema(query=Query, mutation=Mutation, types=TYPES)
 
 
 def create_app(runtime: Runtime) -> Starlette:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -31,17 +32,51 @@ from shared.db import Base
 
 SCHEMA = "sales"
 
-ORDER_STATES = (
-    "QUOTATION",
-    "SENT",
-    "CONFIRMED",
-    "PARTIALLY_DELIVERED",
-    "DELIVERED",
-    "CANCELLED",
-)
-INVOICE_STATES = ("NOT_INVOICED", "PARTIALLY_INVOICED", "INVOICED", "PAID")
-INVOICE_KINDS = ("INVOICE", "CREDIT_NOTE")
-INVOICE_STATUSES = ("POSTED", "PAID")
+
+class OrderState(StrEnum):
+    """Where a sales order stands: a quotation until confirmed, then delivery progress."""
+
+    QUOTATION = "QUOTATION"
+    SENT = "SENT"
+    CONFIRMED = "CONFIRMED"
+    PARTIALLY_DELIVERED = "PARTIALLY_DELIVERED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+EDITABLE = (OrderState.QUOTATION, OrderState.SENT)
+"""Quotations: the only orders whose lines may change."""
+OPEN = (OrderState.CONFIRMED, OrderState.PARTIALLY_DELIVERED)
+"""Confirmed orders with goods still to deliver (they hold reservations)."""
+BOOKED = (OrderState.CONFIRMED, OrderState.PARTIALLY_DELIVERED, OrderState.DELIVERED)
+"""Orders that count as sales: confirmed and not cancelled."""
+
+
+class InvoicingStatus(StrEnum):
+    """How much of an order is invoiced, and whether its invoices are paid."""
+
+    NOT_INVOICED = "NOT_INVOICED"
+    PARTIALLY_INVOICED = "PARTIALLY_INVOICED"
+    INVOICED = "INVOICED"
+    PAID = "PAID"
+
+
+class InvoiceKind(StrEnum):
+    INVOICE = "INVOICE"
+    CREDIT_NOTE = "CREDIT_NOTE"
+
+
+class InvoiceStatus(StrEnum):
+    POSTED = "POSTED"
+    PAID = "PAID"
+
+
+class DocumentKind(StrEnum):
+    """The numbered document kinds (`Counter.kind`), each with its own number series."""
+
+    ORDER = "ORDER"
+    INVOICE = "INVOICE"
+    CREDIT_NOTE = "CREDIT_NOTE"
 
 
 def _money(**kw: Any) -> Mapped[Decimal]:
@@ -57,8 +92,9 @@ def _now() -> Mapped[dt.datetime]:
     return mapped_column(DateTime(timezone=True), server_default=func.now(), default=_utcnow)
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+def _in(column: str, values: type[StrEnum]) -> str:
+    """`status IN ('A', 'B')` from the enum, in its declaration order (the migration's text)."""
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
 def _fk(columns: list[str], target: str) -> ForeignKeyConstraint:
@@ -114,8 +150,8 @@ class SalesOrder(Base):
         UniqueConstraint("tenant_id", "number"),
         _fk(["customer_id"], "crm.customer.id"),
         _fk(["warehouse_id"], "stock.warehouse.id"),
-        CheckConstraint(_in("status", ORDER_STATES), name="status"),
-        CheckConstraint(_in("invoice_status", INVOICE_STATES), name="invoice_status"),
+        CheckConstraint(_in("status", OrderState), name="status"),
+        CheckConstraint(_in("invoice_status", InvoicingStatus), name="invoice_status"),
         Index(
             "ix_sales_order_tenant_id_customer_id_order_date",
             "tenant_id",
@@ -134,8 +170,10 @@ class SalesOrder(Base):
     salesperson_id: Mapped[uuid.UUID | None]
     currency: Mapped[str] = mapped_column(String(3))
     order_date: Mapped[dt.date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(24), server_default="QUOTATION")
-    invoice_status: Mapped[str] = mapped_column(String(24), server_default="NOT_INVOICED")
+    status: Mapped[str] = mapped_column(String(24), server_default=OrderState.QUOTATION.value)
+    invoice_status: Mapped[str] = mapped_column(
+        String(24), server_default=InvoicingStatus.NOT_INVOICED.value
+    )
     exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 8))
     untaxed: Mapped[Decimal] = _money(server_default="0")
     tax: Mapped[Decimal] = _money(server_default="0")
@@ -197,8 +235,8 @@ class Invoice(Base):
         UniqueConstraint("tenant_id", "number"),
         _fk(["order_id"], "sales.sales_order.id"),
         _fk(["customer_id"], "crm.customer.id"),
-        CheckConstraint(_in("kind", INVOICE_KINDS), name="kind"),
-        CheckConstraint(_in("status", INVOICE_STATUSES), name="status"),
+        CheckConstraint(_in("kind", InvoiceKind), name="kind"),
+        CheckConstraint(_in("status", InvoiceStatus), name="status"),
         CheckConstraint("amount_paid >= 0 AND amount_paid <= total", name="paid"),
         Index("ix_invoice_tenant_id_order_id", "tenant_id", "order_id"),
         {"schema": SCHEMA},
@@ -208,7 +246,7 @@ class Invoice(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     number: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), server_default="POSTED")
+    status: Mapped[str] = mapped_column(String(16), server_default=InvoiceStatus.POSTED.value)
     order_id: Mapped[uuid.UUID]
     customer_id: Mapped[uuid.UUID]
     currency: Mapped[str] = mapped_column(String(3))

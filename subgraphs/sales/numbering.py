@@ -14,19 +14,21 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import TenantId
-from subgraphs.sales.models import Counter
+from subgraphs.sales.models import Counter, DocumentKind
 
-PREFIXES = {"ORDER": "SO", "INVOICE": "INV", "CREDIT_NOTE": "CN"}
+PREFIXES = {DocumentKind.ORDER: "SO", DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CN"}
 
 
-async def next_number(session: AsyncSession, tenant: TenantId, kind: str, on: dt.date) -> str:
+async def next_number(
+    session: AsyncSession, tenant: TenantId, kind: DocumentKind, on: dt.date
+) -> str:
     # The row must exist to be locked; a concurrent first issuer makes this a no-op.
     await session.execute(
         insert(Counter)
-        .values(tenant_id=tenant, kind=kind, year=on.year, last=0)
+        .values(tenant_id=tenant, kind=kind.value, year=on.year, last=0)
         .on_conflict_do_nothing()
     )
-    where = (Counter.tenant_id == tenant, Counter.kind == kind, Counter.year == on.year)
+    where = (Counter.tenant_id == tenant, Counter.kind == kind.value, Counter.year == on.year)
     last = (
         await session.execute(select(Counter.last).where(*where).with_for_update())
     ).scalar_one()

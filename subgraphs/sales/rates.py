@@ -3,32 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.codes import Code
 from shared.db import TenantId
-from shared.errors import InvalidInput, Problem
-from subgraphs.identity import service as identity
+from shared.errors import InvalidInput
+from shared.validation import Checks
+from subgraphs.identity import api as identity
 from subgraphs.sales.models import ExchangeRate, TaxRate
 
-CURRENCY = re.compile(r"^[A-Z]{3}$")
+DEFAULT_BASE_CURRENCY = "EUR"
 
 
 class ExchangeRateMissing(InvalidInput):
-    def __init__(self, currency: str, base: str, on: dt.date) -> None:
+    """No rate for a document's currency on its day; `field` names the document."""
+
+    def __init__(self, field: str, currency: str, base: str, on: dt.date) -> None:
         super().__init__(
-            [
-                Problem(
-                    "input.id",
-                    "EXCHANGE_RATE_MISSING",
-                    f"No {currency}/{base} exchange rate on or before {on.isoformat()}; "
-                    "enter one with setExchangeRate",
-                )
-            ]
+            InvalidInput.one(
+                field,
+                Code.EXCHANGE_RATE_MISSING,
+                f"No {currency}/{base} exchange rate on or before {on.isoformat()}; "
+                "enter one with setExchangeRate",
+            ).problems
         )
         self.currency = currency
 
@@ -36,21 +37,15 @@ class ExchangeRateMissing(InvalidInput):
 async def create_tax_rate(
     session: AsyncSession, tenant: TenantId, *, name: str, percent: Decimal
 ) -> TaxRate:
-    problems: list[Problem] = []
-    name = name.strip()
-    if not name:
-        problems.append(Problem("input.name", "REQUIRED", "This field is required"))
-    elif len(name) > 100:
-        problems.append(Problem("input.name", "TOO_LONG", "At most 100 characters"))
-    if not percent.is_finite() or percent < 0 or percent > 100:
-        problems.append(Problem("input.percent", "OUT_OF_RANGE", "Between 0 and 100"))
-    if problems:
-        raise InvalidInput(problems)
+    checks = Checks()
+    name = checks.text("name", name, limit=100)
+    checks.decimal_range("percent", percent, Decimal(0), Decimal(100))
+    checks.raise_any()
     taken = await session.scalar(
         select(TaxRate.id).where(TaxRate.tenant_id == tenant, TaxRate.name == name)
     )
     if taken is not None:
-        raise InvalidInput.one("input.name", "TAKEN", "Another tax rate has this name")
+        raise InvalidInput.one("name", Code.TAKEN, "Another tax rate has this name")
     rate = TaxRate(tenant_id=tenant, id=uuid.uuid4(), name=name, percent=percent)
     session.add(rate)
     await session.flush()
@@ -58,32 +53,21 @@ async def create_tax_rate(
     return rate
 
 
-async def list_tax_rates(session: AsyncSession, tenant: TenantId) -> list[TaxRate]:
-    rows = await session.scalars(
-        select(TaxRate).where(TaxRate.tenant_id == tenant).order_by(TaxRate.name)
-    )
-    return list(rows.all())
-
-
 async def base_currency(session: AsyncSession, tenant: TenantId) -> str:
     row = await identity.get_tenant(session, tenant)
-    return row.base_currency if row is not None else "EUR"
+    return row.base_currency if row is not None else DEFAULT_BASE_CURRENCY
 
 
 async def set_exchange_rate(
     session: AsyncSession, tenant: TenantId, *, currency: str, on: dt.date, rate: Decimal
 ) -> ExchangeRate:
     """Set (or correct) the rate of one `currency` unit in the base currency on `on`."""
-    problems: list[Problem] = []
-    currency = currency.strip().upper()
-    if not CURRENCY.match(currency):
-        problems.append(Problem("input.currency", "INVALID", "A three-letter ISO code"))
-    elif currency == await base_currency(session, tenant):
-        problems.append(Problem("input.currency", "BASE_CURRENCY", "This is the base currency"))
-    if not rate.is_finite() or rate <= 0:
-        problems.append(Problem("input.rate", "MUST_BE_POSITIVE", "The rate must be positive"))
-    if problems:
-        raise InvalidInput(problems)
+    checks = Checks()
+    currency = checks.currency("currency", currency)
+    if checks.ok and currency == await base_currency(session, tenant):
+        checks.add("currency", Code.BASE_CURRENCY, "This is the base currency")
+    checks.positive("rate", rate, decimals=8)
+    checks.raise_any()
     row = await session.get(ExchangeRate, (tenant, currency, on))
     if row is None:
         row = ExchangeRate(tenant_id=tenant, currency=currency, date=on, rate=rate)

@@ -17,25 +17,45 @@ import datetime as dt
 import random
 import uuid
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import TenantId
-from subgraphs.crm import service as crm
-from subgraphs.identity import service as identity
-from subgraphs.sales import invoicing, rates, service
+from subgraphs.crm import api as crm
+from subgraphs.identity import api as identity
+from subgraphs.sales import deliveries, invoicing, orders, rates, returns
 from subgraphs.sales.models import SalesOrder
-from subgraphs.stock import service as stock
+from subgraphs.stock import api as stock
 
 ORDERS = 250
 DAYS = 365
 _RATES = {"USD": Decimal("0.9200"), "GBP": Decimal("1.1600")}
 
 
+class Fate(StrEnum):
+    """How far the demo takes an order (a few fates are invoicing or return steps)."""
+
+    QUOTATION = "QUOTATION"
+    SENT = "SENT"
+    CONFIRMED = "CONFIRMED"
+    PARTIALLY_DELIVERED = "PARTIALLY_DELIVERED"
+    DELIVERED = "DELIVERED"
+    INVOICED = "INVOICED"
+    PARTLY_PAID = "PARTLY_PAID"
+    PAID = "PAID"
+    RETURNED = "RETURNED"
+    CANCELLED = "CANCELLED"
+
+
 async def _customers(session: AsyncSession, tenant: TenantId, actor: uuid.UUID) -> list[uuid.UUID]:
     page = await crm.list_customers(
-        session, tenant, filter=crm.CustomerFilter(status="ACTIVE"), first=100, after=None
+        session,
+        tenant,
+        filter=crm.CustomerFilter(status=crm.CustomerStatus.ACTIVE),
+        first=100,
+        after=None,
     )
     if page.rows:
         return [c.id for c in page.rows]
@@ -71,10 +91,10 @@ async def _catalogue(
     products = [(p.id, p.type, p.cost) for p in page.rows if p.sales_price > 0]
     if not products:
         catalogue = [
-            ("Workbench", "STOCKABLE", "420"),
-            ("Bearing", "STOCKABLE", "12.5"),
-            ("Shelf unit", "STOCKABLE", "189"),
-            ("Installation", "SERVICE", "95"),
+            ("Workbench", stock.ProductType.STOCKABLE, "420"),
+            ("Bearing", stock.ProductType.STOCKABLE, "12.5"),
+            ("Shelf unit", stock.ProductType.STOCKABLE, "189"),
+            ("Installation", stock.ProductType.SERVICE, "95"),
         ]
         for i, (name, type, price) in enumerate(catalogue):
             p = await stock.create_product(
@@ -101,7 +121,7 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
     location = await stock.stock_location(session, tenant, warehouse_id)
     vat = await rates.create_tax_rate(session, tenant, name="VAT 20%", percent=Decimal(20))
     reduced = await rates.create_tax_rate(session, tenant, name="VAT 7%", percent=Decimal(7))
-    today = service.today()
+    today = orders.today()
     start = today - dt.timedelta(days=DAYS)
     for currency, rate in _RATES.items():
         for month in range(14):
@@ -111,22 +131,22 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
                 session, tenant, currency=currency, on=day, rate=rate + drift
             )
     vat_id, reduced_id = vat.id, reduced.id
-    goods = [p for p in products if p[1] == "STOCKABLE"]
+    goods = [p for p in products if p[1] == stock.ProductType.STOCKABLE]
     cost = {pid: c for pid, _, c in products}
     for i in range(ORDERS):
         day = start + dt.timedelta(days=i * DAYS // ORDERS + rng.randrange(0, 2))
         roll = rng.random()
         if roll > 0.94:
-            fate = "CANCELLED"
+            fate = Fate.CANCELLED
         elif (today - day).days < RECENT_DAYS:
             # Cycled, not drawn: every open state shows up whatever the day.
             fate = RECENT_FATES[i % len(RECENT_FATES)]
         else:
-            fate = "PARTLY_PAID" if roll < 0.1 else "RETURNED" if roll > 0.88 else "PAID"
+            fate = Fate.PARTLY_PAID if roll < 0.1 else Fate.RETURNED if roll > 0.88 else Fate.PAID
         # One stockable line first (so every order can be partly delivered), then others.
         chosen = [rng.choice(goods)] if goods else []
         chosen += [p for p in rng.sample(products, rng.randint(0, 3)) if p not in chosen]
-        order = await service.create_sales_order(
+        order = await orders.create_sales_order(
             session,
             tenant,
             customer_id=rng.choice(customers),
@@ -134,7 +154,7 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
             warehouse_id=warehouse_id,
             salesperson_id=rng.choice(salespeople),
             lines=[
-                service.LineInput(
+                orders.LineInput(
                     product_id=pid,
                     quantity=Decimal(rng.randint(2, 6)),
                     discount_percent=Decimal(rng.choice([0, 0, 0, 5, 10])),
@@ -148,14 +168,14 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
 
 RECENT_DAYS = 40
 RECENT_FATES = (
-    "QUOTATION",
-    "SENT",
-    "CONFIRMED",
-    "PARTIALLY_DELIVERED",
-    "DELIVERED",
-    "INVOICED",
-    "PARTLY_PAID",
-    "PAID",
+    Fate.QUOTATION,
+    Fate.SENT,
+    Fate.CONFIRMED,
+    Fate.PARTIALLY_DELIVERED,
+    Fate.DELIVERED,
+    Fate.INVOICED,
+    Fate.PARTLY_PAID,
+    Fate.PAID,
 )
 
 
@@ -163,20 +183,20 @@ async def _advance(
     session: AsyncSession,
     tenant: TenantId,
     order_id: uuid.UUID,
-    fate: str,
+    fate: Fate,
     day: dt.date,
     location: uuid.UUID,
     cost: dict[uuid.UUID, Decimal],
     rng: random.Random,
 ) -> None:
     """Take a new quotation as far as its `fate` says, dated around `day`."""
-    if fate == "QUOTATION":
+    if fate == Fate.QUOTATION:
         return
-    if fate == "SENT":
-        await service.send_sales_order(session, tenant, order_id)
+    if fate == Fate.SENT:
+        await orders.send_sales_order(session, tenant, order_id)
         return
-    lines = await service.order_lines(session, tenant, order_id)
-    goods = [ln for ln in lines if ln.product_type == "STOCKABLE"]
+    lines = await orders.order_lines(session, tenant, order_id)
+    goods = [ln for ln in lines if orders.is_stockable(ln)]
     if goods:
         await stock.receive(
             session,
@@ -188,36 +208,36 @@ async def _advance(
             ],
         )
     at = dt.datetime.combine(day, dt.time(9 + day.toordinal() % 8, 15), tzinfo=dt.UTC)
-    await service.confirm_sales_order(session, tenant, order_id, on=day, at=at)
-    if fate == "CANCELLED":
-        await service.cancel_sales_order(session, tenant, order_id)
+    await orders.confirm_sales_order(session, tenant, order_id, on=day, at=at)
+    if fate == Fate.CANCELLED:
+        await orders.cancel_sales_order(session, tenant, order_id)
         return
-    if fate == "CONFIRMED":
+    if fate == Fate.CONFIRMED:
         return
-    if fate == "PARTIALLY_DELIVERED" and goods:
-        one = [service.LineQuantity(goods[0].id, Decimal(1))]
-        await service.deliver_sales_order(session, tenant, order_id, lines=one)
+    if fate == Fate.PARTIALLY_DELIVERED and goods:
+        one = [deliveries.LineQuantity(goods[0].id, Decimal(1))]
+        await deliveries.deliver_sales_order(session, tenant, order_id, lines=one)
         return
-    await service.deliver_sales_order(session, tenant, order_id)
-    if fate == "DELIVERED":
+    await deliveries.deliver_sales_order(session, tenant, order_id)
+    if fate == Fate.DELIVERED:
         return
-    today = service.today()
+    today = orders.today()
     invoice_day = min(today, day + dt.timedelta(days=rng.randint(1, 5)))
     invoice = await invoicing.invoice_sales_order(session, tenant, order_id, on=invoice_day)
-    if fate == "INVOICED":
+    if fate == Fate.INVOICED:
         return
     pay_day = min(today, invoice_day + dt.timedelta(days=rng.choice([7, 14, 30])))
-    if fate == "PARTLY_PAID":
-        part = (invoice.total / 2).quantize(service.CENT)
+    if fate == Fate.PARTLY_PAID:
+        part = (invoice.total / 2).quantize(orders.CENT)
         await invoicing.register_payment(session, tenant, invoice.id, amount=part, on=pay_day)
         return
     await invoicing.register_payment(session, tenant, invoice.id, amount=invoice.total, on=pay_day)
-    if fate == "RETURNED" and goods:
-        await invoicing.return_sales_order(
+    if fate == Fate.RETURNED and goods:
+        await returns.return_sales_order(
             session,
             tenant,
             order_id,
-            lines=[service.LineQuantity(goods[0].id, Decimal(1))],
+            lines=[deliveries.LineQuantity(goods[0].id, Decimal(1))],
             reason="Damaged in transit",
             on=pay_day,
         )

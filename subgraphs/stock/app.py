@@ -5,17 +5,15 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from shared.context import Runtime
-from shared.graphql import NexoSchema, build_schema
-from shared.http import create_subgraph_app
-from subgraphs.stock import schema
+from shared.graphql.http import create_subgraph_app
+from shared.graphql.schema import NexoSchema, build_schema
+from subgraphs.stock.graphql.mutations import Mutation
+from subgraphs.stock.graphql.queries import Query
+from subgraphs.stock.graphql.types import Product, StockMove, Warehouse
 
 
 def build() -> NexoSchema:
-    return build_schema(
-        query=schema.Query,
-        mutation=schema.Mutation,
-        types=[schema.Product, schema.Warehouse, schema.StockMove],
-    )
+    return build_schema(query=Query, mutation=Mutation, types=[Product, Warehouse, StockMove])
 
 
 def create_app(runtime: Runtime) -> Starlette:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
+from collections.abc import Iterable
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -29,11 +31,56 @@ from shared.db import Base
 
 SCHEMA = "stock"
 
-PRODUCT_TYPES = ("STOCKABLE", "CONSUMABLE", "SERVICE")
-INTERNAL_KINDS = ("STOCK", "INPUT", "OUTPUT", "QUALITY", "SCRAP")
-VIRTUAL_KINDS = ("SUPPLIER", "CUSTOMER", "PRODUCTION", "ADJUSTMENT")
-MOVE_STATES = ("DRAFT", "DONE", "CANCELLED")
-ALERT_STATUSES = ("OPEN", "RESOLVED")
+
+class ProductType(StrEnum):
+    STOCKABLE = "STOCKABLE"
+    CONSUMABLE = "CONSUMABLE"
+    SERVICE = "SERVICE"
+
+
+class LocationKind(StrEnum):
+    """The first five are internal (inside a warehouse); the rest are virtual, one per
+    tenant: the other side of every move that enters or leaves the company's stock."""
+
+    STOCK = "STOCK"
+    INPUT = "INPUT"
+    OUTPUT = "OUTPUT"
+    QUALITY = "QUALITY"
+    SCRAP = "SCRAP"
+    SUPPLIER = "SUPPLIER"
+    CUSTOMER = "CUSTOMER"
+    PRODUCTION = "PRODUCTION"
+    ADJUSTMENT = "ADJUSTMENT"
+
+
+INTERNAL_KINDS = (
+    LocationKind.STOCK,
+    LocationKind.INPUT,
+    LocationKind.OUTPUT,
+    LocationKind.QUALITY,
+    LocationKind.SCRAP,
+)
+
+
+class MoveState(StrEnum):
+    DRAFT = "DRAFT"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+
+
+class AlertStatus(StrEnum):
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+
+
+QUANTUM = Decimal("0.0001")
+"""The precision of every numeric(18,4) column."""
+ZERO = Decimal(0)
+
+
+def q4(value: Decimal) -> Decimal:
+    """Round to the precision of numeric(18,4), half to even."""
+    return value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
 def _qty(**kw: object) -> Mapped[Decimal]:
@@ -44,15 +91,15 @@ def _now() -> Mapped[dt.datetime]:
     return mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+def _in(column: str, values: Iterable[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Product(Base):
     __tablename__ = "product"
     __table_args__ = (
         UniqueConstraint("tenant_id", "sku"),
-        CheckConstraint(_in("type", PRODUCT_TYPES), name="type"),
+        CheckConstraint(_in("type", ProductType), name="type"),
         CheckConstraint("sales_price >= 0", name="sales_price"),
         CheckConstraint("cost >= 0", name="cost"),
         Index("ix_product_tenant_id_category", "tenant_id", "category"),
@@ -99,7 +146,7 @@ class Location(Base):
         ForeignKeyConstraint(
             ["tenant_id", "warehouse_id"], ["stock.warehouse.tenant_id", "stock.warehouse.id"]
         ),
-        CheckConstraint(_in("kind", INTERNAL_KINDS + VIRTUAL_KINDS), name="kind"),
+        CheckConstraint(_in("kind", LocationKind), name="kind"),
         CheckConstraint(
             f"({_in('kind', INTERNAL_KINDS)}) = (warehouse_id IS NOT NULL)", name="internal"
         ),
@@ -140,8 +187,8 @@ class StockMove(Base):
         ),
         CheckConstraint("quantity > 0", name="quantity"),
         CheckConstraint("from_location_id <> to_location_id", name="distinct_locations"),
-        CheckConstraint(_in("state", MOVE_STATES), name="state"),
-        CheckConstraint("(state = 'DONE') = (done_at IS NOT NULL)", name="done_at"),
+        CheckConstraint(_in("state", MoveState), name="state"),
+        CheckConstraint(f"(state = '{MoveState.DONE}') = (done_at IS NOT NULL)", name="done_at"),
         Index("ix_stock_move_tenant_id_product_id", "tenant_id", "product_id"),
         Index(
             "ix_stock_move_tenant_id_source_type_source_id", "tenant_id", "source_type", "source_id"
@@ -244,14 +291,14 @@ class LowStockAlert(Base):
         ForeignKeyConstraint(
             ["tenant_id", "rule_id"], ["stock.reorder_rule.tenant_id", "stock.reorder_rule.id"]
         ),
-        CheckConstraint(_in("status", ALERT_STATUSES), name="status"),
+        CheckConstraint(_in("status", AlertStatus), name="status"),
         # "Never two open alerts for one rule" holds even for concurrent writers.
         Index(
             "uq_low_stock_alert_tenant_id_rule_id_open",
             "tenant_id",
             "rule_id",
             unique=True,
-            postgresql_where=text("status = 'OPEN'"),
+            postgresql_where=text(f"status = '{AlertStatus.OPEN}'"),
         ),
         Index("ix_low_stock_alert_tenant_id_status", "tenant_id", "status"),
         {"schema": SCHEMA},

@@ -16,8 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import TenantId
-from subgraphs.stock import ledger, service
-from subgraphs.stock.models import Product
+from subgraphs.stock import operations
+from subgraphs.stock.ledger import DocumentRef, SupplyLine
+from subgraphs.stock.models import Product, ProductType
+from subgraphs.stock.products import ProductFields, create_product
+from subgraphs.stock.replenishment import set_reorder_rule
+from subgraphs.stock.warehouses import create_warehouse, stock_location
 
 WAREHOUSES = [("MAIN", "Main plant"), ("EAST", "East depot"), ("WEST", "West depot")]
 _MATERIALS = ["Steel sheet", "Aluminium bar", "Copper wire", "PP granulate", "Oak board"]
@@ -32,38 +36,58 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
         return
     rng = random.Random(7)
     warehouses = [
-        await service.create_warehouse(session, tenant, code=code, name=name)
-        for code, name in WAREHOUSES
+        await create_warehouse(session, tenant, code=code, name=name) for code, name in WAREHOUSES
     ]
-    stock_locations = [await service.stock_location(session, tenant, w.id) for w in warehouses]
-    catalogue: list[tuple[str, str, str, str, str, Decimal]] = []
+    stock_locations = [await stock_location(session, tenant, w.id) for w in warehouses]
+    catalogue: list[tuple[str, str, ProductType, str, str, Decimal]] = []
     for i in range(40):
         base = _MATERIALS[i % len(_MATERIALS)]
         catalogue.append(
-            (f"RM-{i + 1:04d}", f"{base} {i + 1}", "STOCKABLE", "kg", "Raw materials", Decimal(0))
+            (
+                f"RM-{i + 1:04d}",
+                f"{base} {i + 1}",
+                ProductType.STOCKABLE,
+                "kg",
+                "Raw materials",
+                Decimal(0),
+            )
         )
     for i in range(50):
         base = _COMPONENTS[i % len(_COMPONENTS)]
         price = Decimal(rng.randrange(150, 9_000)) / 100
         catalogue.append(
-            (f"CP-{i + 1:04d}", f"{base} {i + 1}", "STOCKABLE", "pcs", "Components", price)
+            (
+                f"CP-{i + 1:04d}",
+                f"{base} {i + 1}",
+                ProductType.STOCKABLE,
+                "pcs",
+                "Components",
+                price,
+            )
         )
     for i in range(25):
         base = _GOODS[i % len(_GOODS)]
         price = Decimal(rng.randrange(20_000, 250_000)) / 100
         catalogue.append(
-            (f"FG-{i + 1:04d}", f"{base} {i + 1}", "STOCKABLE", "pcs", "Finished goods", price)
+            (
+                f"FG-{i + 1:04d}",
+                f"{base} {i + 1}",
+                ProductType.STOCKABLE,
+                "pcs",
+                "Finished goods",
+                price,
+            )
         )
     for i, name in enumerate(_SERVICES):
         price = Decimal(rng.randrange(5_000, 60_000)) / 100
-        catalogue.append((f"SV-{i + 1:04d}", name, "SERVICE", "h", "Services", price))
+        catalogue.append((f"SV-{i + 1:04d}", name, ProductType.SERVICE, "h", "Services", price))
 
     stockable: list[uuid.UUID] = []
     for sku, name, kind, uom, category, price in catalogue:
-        product = await service.create_product(
+        product = await create_product(
             session,
             tenant,
-            service.ProductFields(
+            ProductFields(
                 sku=sku,
                 name=name,
                 type=kind,
@@ -73,22 +97,22 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
                 sales_price=price,
             ),
         )
-        if kind == "STOCKABLE":
+        if kind == ProductType.STOCKABLE:
             stockable.append(product.id)
 
-    opening = ledger.DocumentRef(type="OPENING_BALANCE", id=uuid.uuid4())
+    opening = DocumentRef(type="OPENING_BALANCE", id=uuid.uuid4())
     lines = []
     for product_id in stockable:
         for location in stock_locations[: rng.randint(1, 3)]:
             lines.append(
-                ledger.SupplyLine(
+                SupplyLine(
                     product_id=product_id,
                     location_id=location,
                     quantity=Decimal(rng.randint(20, 400)),
                     unit_cost=Decimal(rng.randrange(100, 20_000)) / 100,
                 )
             )
-    await ledger.receive(session, tenant, source=opening, lines=lines)
+    await operations.receive(session, tenant, source=opening, lines=lines)
 
     main = warehouses[0].id
     on_hand_main = {
@@ -99,7 +123,7 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
         have = on_hand_main[product_id]
         # The first few rules ask for more than the warehouse holds: open low-stock alerts.
         minimum = have + 10 if i < LOW_STOCK_PRODUCTS else max(Decimal(1), have // 4)
-        await service.set_reorder_rule(
+        await set_reorder_rule(
             session,
             tenant,
             product_id=product_id,

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from nexo.cli import app
 from shared.context import Runtime
-from subgraphs.stock import ledger
-from subgraphs.stock import service as stock
+from subgraphs.stock import api as ledger
+from subgraphs.stock import api as stock
 from tests.conftest import MigratedDatabase, TenantHandle
 
 

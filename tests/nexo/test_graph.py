@@ -18,7 +18,7 @@ from nexo.seed import DEMO_SLUG, DEMO_USERS, seed_demo
 from router.app import create_router_app
 from router.transport import HttpTransport, Transport
 from shared.context import Runtime
-from subgraphs.identity import service as identity
+from subgraphs.identity import api as identity
 from subgraphs.registry import SUBGRAPHS
 
 DASHBOARD = """

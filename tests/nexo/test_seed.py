@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from nexo.seed import DEMO_SLUG, DEMO_USERS, seed_demo
 from shared.context import Runtime
 from shared.db import DOMAIN_SCHEMAS
-from subgraphs.identity import service as identity
+from subgraphs.identity import api as identity
 
 
 async def _row_counts(owner_engine: AsyncEngine, tenant: object) -> dict[str, int]:

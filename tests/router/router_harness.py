@@ -78,6 +78,35 @@ class SubgraphServer:
         self.sock.close()
 
 
+class AppServer:
+    """Any ASGI app served by uvicorn on a free loopback port, in this event loop."""
+
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/graphql"
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+        )
+        self.server = uvicorn.Server(config)
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> AppServer:
+        self.task = asyncio.create_task(self.server.serve(sockets=[self.sock]))
+        for _ in range(500):  # uvicorn offers no startup event to await
+            if self.server.started:
+                return self
+            await asyncio.sleep(0.01)
+        raise RuntimeError("the app did not start")
+
+    async def __aexit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            await self.task
+        self.sock.close()
+
+
 def npm_ready() -> Path:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node and npm are needed for the oracle tests")

@@ -101,6 +101,15 @@ async def test_plan_cache_is_a_bounded_lru(supergraph: Supergraph) -> None:
     assert (cache.hits, cache.misses) == (1, 5)
 
 
+async def test_comments_and_layout_do_not_defeat_the_plan_cache(supergraph: Supergraph) -> None:
+    router = Router(supergraph, in_process_transports())
+    first = await router.execute("{ me { name } }")
+    again = await router.execute("# a comment\n{\n  me {\n    name,\n  }\n}  # another")
+    assert (first.cache_hit, again.cache_hit) == (False, True)
+    assert again.body == {"data": {"me": {"name": "Ada"}}}
+    assert router.plans.misses == 1
+
+
 async def test_operation_name_selects_the_operation(router: Router) -> None:
     query = "query A { me { name } } query B { lowStock { id } }"
     result = await router.execute(query, None, "B")

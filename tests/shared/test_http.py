@@ -15,8 +15,8 @@ import uvicorn
 from strawberry.types import Info
 
 from shared.context import Runtime
-from shared.graphql import build_schema
-from shared.http import create_subgraph_app
+from shared.graphql.http import create_subgraph_app
+from shared.graphql.schema import build_schema
 from shared.logging import configure_logging
 from tests.conftest import TenantHandle
 

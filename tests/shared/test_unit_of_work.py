@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -9,9 +10,13 @@ import strawberry
 from sqlalchemy import func, select
 from strawberry.types import Info
 
+from shared.codes import Code
 from shared.context import Runtime
-from shared.errors import InvalidInput, NotFound
-from shared.graphql import UserError, build_schema, context, perform
+from shared.errors import Conflict, InvalidInput
+from shared.graphql.resolvers import context, perform
+from shared.graphql.schema import build_schema
+from shared.graphql.types import UserError
+from shared.loaders import loader
 from shared.outbox import OutboxEvent, emit
 from tests.conftest import GraphQLClient, TenantHandle
 
@@ -38,7 +43,7 @@ class Detail:
 
     @strawberry.field
     def broken(self) -> str:
-        raise NotFound("a nested field failed")
+        raise Conflict("a nested field failed")
 
 
 @strawberry.type
@@ -58,7 +63,7 @@ class Mutation:
     async def write_then_refuse(self, info: Info[Any, Any], label: str) -> WritePayload:
         async def action(session: Any, principal: Any) -> None:
             await _write(info, label)
-            raise InvalidInput.one("input.x", "NOPE", "refused after writing")
+            raise InvalidInput.one("x", Code.INVALID, "refused after writing")
 
         _, errors = await perform(info, None, action)
         return WritePayload(detail=None, errors=errors)
@@ -67,6 +72,38 @@ class Mutation:
     async def write_then_crash(self, info: Info[Any, Any], label: str) -> WritePayload:
         await _write(info, label)
         raise RuntimeError("crash after writing")
+
+
+async def _count_events(session: Any, tenant: Any, labels: Any) -> dict[str, int]:
+    rows = await session.execute(
+        select(OutboxEvent.type, func.count())
+        .where(OutboxEvent.type.in_(labels))
+        .group_by(OutboxEvent.type)
+    )
+    return dict(rows.all())
+
+
+@strawberry.type
+class LoaderMutation:
+    @strawberry.mutation
+    async def write_and_load(self, info: Info[Any, Any], label: str) -> int:
+        """A service that reads through a dataloader while its mutation holds the session:
+        aiodataloader runs the batch in a task of its own."""
+
+        async def action(session: Any, principal: Any) -> int:
+            await emit(
+                session,
+                principal.tenant_id,
+                type=label,
+                aggregate_type="Test",
+                aggregate_id=uuid.uuid4(),
+                payload={},
+            )
+            counts = loader(context(info), "test.events", _count_events, default=int)
+            return int(await counts.load(label))
+
+        found, _ = await perform(info, None, action)
+        return -1 if found is None else found
 
 
 @strawberry.type
@@ -142,3 +179,17 @@ async def test_queries_cannot_write(runtime: Runtime, tenant: TenantHandle) -> N
     r = await client(runtime)("{ sneaky }", token=tenant.token)
     assert r["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert await events(runtime, tenant, "from-a-query") == 0
+
+
+async def test_a_dataloader_inside_a_mutation_sees_its_writes(
+    runtime: Runtime, tenant: TenantHandle
+) -> None:
+    schema = build_schema(query=Query, mutation=LoaderMutation)
+    r = await asyncio.wait_for(
+        GraphQLClient(runtime, schema)(
+            'mutation { writeAndLoad(label: "loaded") }', token=tenant.token
+        ),
+        timeout=20,
+    )
+    assert r == {"data": {"writeAndLoad": 1}}
+    assert await events(runtime, tenant, "loaded") == 1

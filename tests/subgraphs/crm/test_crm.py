@@ -12,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.context import Runtime
 from shared.outbox import OutboxEvent
 from subgraphs.crm.models import Contact, Customer, Deal, Lead
-from tests.conftest import GraphQLClient, TenantHandle, make_tenant
-from tests.subgraphs.crm.conftest import token_for
+from tests.conftest import GraphQLClient, TenantHandle, make_tenant, token_for
 
 ERR = "errors { field code message }"
 
@@ -276,7 +275,7 @@ async def test_listing_customers_runs_a_fixed_number_of_statements(
 async def test_search_uses_an_index_at_100k_customers(
     runtime: Runtime, crm_gql: GraphQLClient, owner_engine: AsyncEngine
 ) -> None:
-    from subgraphs.crm import service
+    from subgraphs.crm import reads
 
     tenant = await make_tenant(runtime)
     async with owner_engine.begin() as conn:
@@ -289,7 +288,7 @@ async def test_search_uses_an_index_at_100k_customers(
             {"t": tenant.id},
         )
         await conn.execute(text("analyze crm.customer"))
-    stmt = service.customers_query(tenant.id, service.CustomerFilter(search="FIRM 4242"))
+    stmt = reads.customers_query(tenant.id, reads.CustomerFilter(search="FIRM 4242"))
     compiled = stmt.compile(compile_kwargs={"literal_binds": True})
     async with runtime.db.transaction(tenant.id, readonly=True) as session:
         plan = "\n".join((await session.execute(text(f"explain {compiled}"))).scalars())
@@ -336,12 +335,13 @@ async def test_another_tenant_cannot_see_or_change_customers(
         ("updateCustomer", {"id": cid, "name": "Hijacked"}),
         ("archiveCustomer", {"id": cid}),
     ):
-        result = await crm_gql(
-            f"mutation($i: {_input_type(name)}!) {{ {name}(input: $i) {{ {ERR} }} }}",
-            {"i": input},
-            token=b,
-        )
-        assert result["errors"][0]["extensions"]["code"] == "NOT_FOUND", result
+        payload = await mutate(crm_gql, b, name, input, "customer { id }")
+        assert payload == {
+            "customer": None,
+            "errors": [
+                {"field": "input.id", "code": "NOT_FOUND", "message": "No customer with this id"}
+            ],
+        }, (name, payload)
     for name, input in (
         ("createContact", {"customerId": cid, "name": "Mole"}),
         ("createDeal", {"customerId": cid, "title": "Steal", "amount": "1"}),
@@ -444,7 +444,9 @@ async def test_bad_input_gives_field_errors_and_writes_nothing(
 async def test_overdue_activities_and_orderable_customers(
     runtime: Runtime, crm_gql: GraphQLClient, tenant: TenantHandle
 ) -> None:
-    from subgraphs.crm import service
+    from shared.codes import Code
+    from shared.errors import Problem
+    from subgraphs.crm import api as crm
 
     token = tenant.token
     cid = await _customer(crm_gql, token)
@@ -466,8 +468,20 @@ async def test_overdue_activities_and_orderable_customers(
 
     async with runtime.db.transaction(tenant.id) as session:
         assert (
-            await service.get_orderable_customer(session, tenant.id, _uuid.UUID(cid))
+            await crm.get_orderable_customer(session, tenant.id, _uuid.UUID(cid))
         ).name == "Acme"
-        with pytest.raises(service.CustomerNotOrderable) as caught:
-            await service.get_orderable_customer(session, tenant.id, _uuid.uuid4())
-        assert caught.value.code == "UNKNOWN_CUSTOMER"
+        with pytest.raises(crm.CustomerNotOrderable) as caught:
+            await crm.get_orderable_customer(session, tenant.id, _uuid.uuid4())
+        assert caught.value.code == Code.NOT_FOUND
+        assert caught.value.problems == [
+            Problem("customerId", Code.NOT_FOUND, "No customer with this id")
+        ]
+        await crm.set_customer_status(
+            session, tenant.id, customer_id=_uuid.UUID(cid), archived=True
+        )
+        with pytest.raises(crm.CustomerNotOrderable) as caught:
+            await crm.get_orderable_customer(session, tenant.id, _uuid.UUID(cid), field="id")
+        assert caught.value.code == Code.CUSTOMER_ARCHIVED
+        assert caught.value.problems == [
+            Problem("id", Code.CUSTOMER_ARCHIVED, "The customer is archived")
+        ]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import GraphQLClient, TenantHandle
-from tests.subgraphs.crm.conftest import token_for
+from sqlalchemy import func, select
+
+from shared.context import Runtime
+from subgraphs.crm.models import PipelineStage
+from tests.conftest import GraphQLClient, TenantHandle, token_for
 
 STAGES = "{ pipeline { stages { stage { id name position probability } } } }"
 CONFIGURE = """mutation($i: ConfigurePipelineInput!) { configurePipeline(input: $i) {
@@ -154,3 +157,41 @@ async def test_leads_order_and_activities_by_contact(
         token=token,
     )
     assert [e["node"]["subject"] for e in only_bob["data"]["activities"]["edges"]] == ["Mail Bob"]
+
+
+async def stored(runtime: Runtime, tenant: TenantHandle) -> int:
+    async with runtime.db.transaction(tenant.id, readonly=True) as session:
+        return await session.scalar(select(func.count()).select_from(PipelineStage)) or 0
+
+
+async def test_reading_the_pipeline_writes_nothing_and_the_defaults_keep_their_ids(
+    runtime: Runtime, crm_gql: GraphQLClient, tenant: TenantHandle
+) -> None:
+    token = tenant.token
+    defaults = await stages(crm_gql, token)
+    assert [(s["name"], s["position"], s["probability"]) for s in defaults] == [
+        ("Prospecting", 1, 10),
+        ("Qualification", 2, 25),
+        ("Proposal", 3, 50),
+        ("Negotiation", 4, 75),
+    ]
+    assert await stages(crm_gql, token) == defaults
+    assert await stored(runtime, tenant) == 0
+    customer = await crm_gql(
+        'mutation { createCustomer(input: {name: "Early Co"}) { customer { id } } }', token=token
+    )
+    cid = customer["data"]["createCustomer"]["customer"]["id"]
+    # A deal placed in a stage read before the defaults were stored: the first write
+    # stores them, under the ids the client saw.
+    deal = await crm_gql(
+        "mutation($i: CreateDealInput!) { createDeal(input: $i) { "
+        "deal { stage { id name } probability } errors { field code } } }",
+        {"i": {"customerId": cid, "title": "Early", "amount": "5", "stageId": defaults[2]["id"]}},
+        token=token,
+    )
+    assert deal["data"]["createDeal"] == {
+        "deal": {"stage": {"id": defaults[2]["id"], "name": "Proposal"}, "probability": 50},
+        "errors": [],
+    }
+    assert await stored(runtime, tenant) == 4
+    assert await stages(crm_gql, token) == defaults

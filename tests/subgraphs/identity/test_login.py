@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from shared.context import Runtime
-from subgraphs.identity.service import MAX_FAILURES
+from subgraphs.identity.sessions import MAX_FAILURES
 from tests.conftest import GraphQLClient, TenantHandle
 
 AUTH_FIELDS = "accessToken refreshToken expiresIn user { id email name roles { name } } errors { field code message }"
@@ -201,16 +201,16 @@ async def test_every_login_failure_costs_one_password_hash(
 ) -> None:
     """Timing parity without timing: each failure kind runs exactly one argon2 verify, so an
     unknown tenant or email takes as long as a wrong password."""
-    from subgraphs.identity import service
+    from subgraphs.identity import credentials
 
     calls: list[str] = []
-    real_verify = service._hasher.verify
+    real_verify = credentials._hasher.verify
 
     def counting_verify(password: str, hash: str) -> bool:
         calls.append(hash[:9])
         return bool(real_verify(password, hash))
 
-    monkeypatch.setattr(service._hasher, "verify", counting_verify)
+    monkeypatch.setattr(credentials._hasher, "verify", counting_verify)
     for attempt in (
         {
             "tenant": f"nobody-{uuid.uuid4().hex[:6]}",

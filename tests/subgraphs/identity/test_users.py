@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import func, select
 
 from shared.context import Runtime
 from subgraphs.identity.models import Role, User, UserRole
+from subgraphs.identity.roles import BUILTIN_ROLES
 from tests.conftest import GraphQLClient, TenantHandle
 
 CREATE_USER = """mutation($i: CreateUserInput!) { createUser(input: $i) {
@@ -20,6 +22,12 @@ CREATE_ROLE = """mutation($i: CreateRoleInput!) { createRole(input: $i) {
   role { id name permissions builtin } errors { field code } } }"""
 UPDATE_ROLE = """mutation($i: UpdateRoleInput!) { updateRole(input: $i) {
   role { name permissions } errors { field code } } }"""
+UPDATE_USER_MESSAGES = """mutation($i: UpdateUserInput!) { updateUser(input: $i) {
+  user { id } errors { field code message } } }"""
+DEACTIVATE_MESSAGES = """mutation($i: DeactivateUserInput!) { deactivateUser(input: $i) {
+  user { id } errors { field code message } } }"""
+UPDATE_ROLE_MESSAGES = """mutation($i: UpdateRoleInput!) { updateRole(input: $i) {
+  role { id } errors { field code message } } }"""
 LOGIN = """mutation($i: LoginInput!) { login(input: $i) { accessToken errors { code } } }"""
 USERS = """query($f: UserFilter, $first: Int, $after: String) { users(first: $first, after: $after, filter: $f) {
   totalCount pageInfo { hasNextPage endCursor } edges { node { name email } } } }"""
@@ -72,6 +80,9 @@ async def test_bad_input_gives_field_errors_and_writes_nothing(
         (user_input(email=tenant.admin_email.upper()), ("input.email", "DUPLICATE")),
         (user_input(roles=["sales", "wizard"]), ("input.roles", "UNKNOWN_ROLE")),
         (user_input(name="  "), ("input.name", "REQUIRED")),
+        # Checks.email's rules, the same in every domain: blank is REQUIRED, too long TOO_LONG.
+        (user_input(email="  "), ("input.email", "REQUIRED")),
+        (user_input(email="a" * 250 + "@x.io"), ("input.email", "TOO_LONG")),
     ]
     for given, expected in cases:
         r = await identity_gql(CREATE_USER, {"i": given}, token=tenant.token)
@@ -135,19 +146,62 @@ async def test_update_and_deactivate(identity_gql: GraphQLClient, tenant: Tenant
 
 
 async def test_unknown_ids_are_not_found(
-    identity_gql: GraphQLClient, tenant: TenantHandle, other_tenant: TenantHandle
+    identity_gql: GraphQLClient,
+    runtime: Runtime,
+    tenant: TenantHandle,
+    other_tenant: TenantHandle,
 ) -> None:
-    # Another tenant's user id is as unknown as a random one.
-    r = await identity_gql(
-        UPDATE_USER, {"i": {"id": str(other_tenant.admin_id), "name": "X"}}, token=tenant.token
+    """Another tenant's id is as unknown as a random one (or one that is not a UUID): a
+    mutation answers the payload error NOT_FOUND and writes nothing; a query answers null."""
+    async with runtime.db.transaction(other_tenant.id, readonly=True) as s:
+        other_role = await s.scalar(select(Role.id).where(Role.name == "viewer"))
+        other_admin = await s.get(User, (other_tenant.id, other_tenant.admin_id))
+        assert other_admin is not None
+        other_state = (other_admin.name, other_admin.active)
+    before = await counts(runtime, tenant)
+    other_before = await counts(runtime, other_tenant)
+    unknown_ids = [str(other_tenant.admin_id), str(uuid.uuid4()), "not-a-uuid"]
+    for mutation, field, given in [
+        *[(UPDATE_USER_MESSAGES, "updateUser", {"id": i, "name": "X"}) for i in unknown_ids],
+        *[(DEACTIVATE_MESSAGES, "deactivateUser", {"id": i}) for i in unknown_ids],
+    ]:
+        r = await identity_gql(mutation, {"i": given}, token=tenant.token)
+        assert "errors" not in r, r
+        assert r["data"][field] == {
+            "user": None,
+            "errors": [
+                {"field": "input.id", "code": "NOT_FOUND", "message": "No user with this id"}
+            ],
+        }, given
+    for role_id in [str(other_role), str(uuid.uuid4()), "not-a-uuid"]:
+        r = await identity_gql(
+            UPDATE_ROLE_MESSAGES, {"i": {"id": role_id, "permissions": []}}, token=tenant.token
+        )
+        assert "errors" not in r, r
+        assert r["data"]["updateRole"] == {
+            "role": None,
+            "errors": [
+                {"field": "input.id", "code": "NOT_FOUND", "message": "No role with this id"}
+            ],
+        }, role_id
+    assert await counts(runtime, tenant) == before
+    assert await counts(runtime, other_tenant) == other_before
+    async with runtime.db.transaction(other_tenant.id, readonly=True) as s:
+        still = await s.get(User, (other_tenant.id, other_tenant.admin_id))
+        assert still is not None and (still.name, still.active) == other_state
+        role = await s.get(Role, (other_tenant.id, other_role))
+        assert role is not None and role.permissions == BUILTIN_ROLES["viewer"][1]
+    # The refused deactivation revoked none of the other admin's refresh tokens.
+    refreshed = await identity_gql(
+        "mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { errors { code } } }",
+        {"i": {"refreshToken": other_tenant.refresh_token}},
     )
-    assert r["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-    q = await identity_gql(
-        "query($id: ID!) { user(id: $id) { id } }",
-        {"id": str(other_tenant.admin_id)},
-        token=tenant.token,
-    )
-    assert q["data"]["user"] is None
+    assert refreshed == {"data": {"refreshToken": {"errors": []}}}
+    for user_id in unknown_ids:
+        q = await identity_gql(
+            "query($id: ID!) { user(id: $id) { id } }", {"id": user_id}, token=tenant.token
+        )
+        assert q == {"data": {"user": None}}, user_id
 
 
 async def test_custom_roles(

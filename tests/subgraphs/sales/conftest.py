@@ -14,12 +14,9 @@ from sqlalchemy import func, select
 from shared.context import Runtime
 from shared.db import TenantId
 from shared.outbox import OutboxEvent
-from subgraphs.crm import service as crm
-from subgraphs.identity import service as identity
-from subgraphs.stock import service as stock
-from tests.conftest import GraphQLClient, TenantHandle
-
-PASSWORD = "correct horse battery"
+from subgraphs.crm import api as crm
+from subgraphs.stock import api as stock
+from tests.conftest import GraphQLClient, TenantHandle, token_for
 
 
 @pytest.fixture(scope="session")
@@ -32,25 +29,6 @@ def sales_schema() -> Any:
 @pytest.fixture
 def sales_gql(runtime: Runtime, sales_schema: Any) -> GraphQLClient:
     return GraphQLClient(runtime, sales_schema)
-
-
-async def token_for(runtime: Runtime, tenant: TenantHandle, role: str) -> str:
-    """A fresh user of `tenant` with `role`, logged in; returns the access token."""
-    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
-    async with runtime.db.transaction(tenant.id) as session:
-        await identity.create_user(
-            session, tenant.id, email=email, name=role.title(), password=PASSWORD, roles=[role]
-        )
-    async with runtime.db.transaction(None) as session:
-        result = await identity.login(
-            session,
-            runtime.db,
-            runtime.settings,
-            tenant_slug=tenant.slug,
-            email=email,
-            password=PASSWORD,
-        )
-    return result.access_token
 
 
 @dataclass
@@ -71,7 +49,7 @@ async def add_product(
     *,
     name: str,
     price: str,
-    type: str = "STOCKABLE",
+    type: stock.ProductType = stock.ProductType.STOCKABLE,
 ) -> uuid.UUID:
     async with runtime.db.transaction(tenant) as session:
         product = await stock.create_product(
@@ -146,7 +124,7 @@ async def make_shop(runtime: Runtime, tenant: TenantHandle, *, on_hand: str = "1
     shop.products["widget"] = await add_product(runtime, tenant.id, name="Widget", price="12.50")
     shop.products["gadget"] = await add_product(runtime, tenant.id, name="Gadget", price="3.33")
     shop.products["setup"] = await add_product(
-        runtime, tenant.id, name="Setup", price="80", type="SERVICE"
+        runtime, tenant.id, name="Setup", price="80", type=stock.ProductType.SERVICE
     )
     for key in ("widget", "gadget"):
         await receive(runtime, tenant.id, shop.products[key], location, on_hand)

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from shared.context import Runtime
 from shared.db import TenantId
-from subgraphs.sales import invoicing
-from subgraphs.sales import service as sales
-from subgraphs.sales.models import Invoice, Payment, SalesOrder
+from subgraphs.sales import deliveries, invoicing
+from subgraphs.sales import orders as sales
+from subgraphs.sales.models import Invoice, Payment, SalesOrder, SalesReturn
 from tests.conftest import GraphQLClient
 
 from .conftest import (
@@ -25,6 +25,7 @@ from .conftest import (
     DELIVER,
     INVOICE,
     PAY,
+    RETURN,
     Shop,
     add_product,
     create_order,
@@ -33,6 +34,7 @@ from .conftest import (
     receive,
 )
 
+D = Decimal
 YEAR = dt.datetime.now(dt.UTC).year
 
 
@@ -96,7 +98,7 @@ async def test_fifty_concurrent_invoices_are_numbered_without_gap_or_duplicate(
     async with runtime.db.transaction(tenant) as session:
         for o in orders:
             await sales.confirm_sales_order(session, tenant, o)
-            await sales.deliver_sales_order(session, tenant, o)
+            await deliveries.deliver_sales_order(session, tenant, o)
 
     results = await asyncio.gather(
         *(sales_gql(INVOICE, {"input": {"id": str(o)}}, token=shop.token) for o in orders)
@@ -113,7 +115,7 @@ async def test_a_rolled_back_invoice_gives_its_number_back(runtime: Runtime, sho
     (order,) = await quotations(runtime, shop, shop.products["widget"], 1)
     async with runtime.db.transaction(tenant) as session:
         await sales.confirm_sales_order(session, tenant, order)
-        await sales.deliver_sales_order(session, tenant, order)
+        await deliveries.deliver_sales_order(session, tenant, order)
 
     class Abort(Exception):
         pass
@@ -206,6 +208,52 @@ async def test_idempotency_key_replays_and_conflicts(
     assert paid[1]["invoice"]["amountPaid"]["amount"] == "10.00"
     async with runtime.db.transaction(tenant, readonly=True) as session:
         assert await session.scalar(select(func.count()).select_from(Payment)) == 1
+
+
+async def test_a_return_replayed_with_its_key_happens_once(
+    runtime: Runtime, sales_gql: GraphQLClient, shop: Shop
+) -> None:
+    """returnSalesOrder honours the key too: the replay answers the same return and credit
+    note; the key with other input is a CONFLICT."""
+    tenant = shop.tenant.id
+    widget = shop.products["widget"]
+    (order,) = await quotations(runtime, shop, widget, 1, quantity="4")
+    async with runtime.db.transaction(tenant) as session:
+        await sales.confirm_sales_order(session, tenant, order)
+        await deliveries.deliver_sales_order(session, tenant, order)
+        await invoicing.invoice_sales_order(session, tenant, order)
+        (widget_line,) = await sales.order_lines(session, tenant, order)
+    request = {
+        "input": {
+            "orderId": str(order),
+            "lines": [{"lineId": str(widget_line.id), "quantity": "1"}],
+            "reason": "Damaged in transit",
+        }
+    }
+    key = {"idempotency-key": f"return-{uuid.uuid4()}"}
+    replies = [
+        (await sales_gql(RETURN, request, token=shop.token, headers=key))["data"][
+            "returnSalesOrder"
+        ]
+        for _ in range(2)
+    ]
+    assert replies[0]["errors"] == []
+    assert replies[0]["creditNote"]["kind"] == "CREDIT_NOTE"
+    assert replies[1] == replies[0]
+    assert [D(ln["returnedQuantity"]) for ln in replies[1]["order"]["lines"]] == [D(1)]
+    async with runtime.db.transaction(tenant, readonly=True) as session:
+        assert await session.scalar(select(func.count()).select_from(SalesReturn)) == 1
+        kinds = (await session.scalars(select(Invoice.kind).order_by(Invoice.number))).all()
+        assert sorted(kinds) == ["CREDIT_NOTE", "INVOICE"]
+    assert await levels(runtime, tenant, widget) == (D(97), D(0))
+
+    other = {"input": {**request["input"], "reason": "Wrong size"}}
+    conflict = await sales_gql(RETURN, other, token=shop.token, headers=key)
+    assert conflict["data"] is None
+    assert conflict["errors"][0]["extensions"]["code"] == "CONFLICT"
+    async with runtime.db.transaction(tenant, readonly=True) as session:
+        assert await session.scalar(select(func.count()).select_from(SalesReturn)) == 1
+    assert await levels(runtime, tenant, widget) == (D(97), D(0))
 
 
 async def test_a_failed_request_leaves_its_key_free(

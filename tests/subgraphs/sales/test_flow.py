@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import text
 
 from shared.context import Runtime
-from subgraphs.sales.service import line_amounts
+from subgraphs.sales.orders import line_amounts
 from tests.conftest import GraphQLClient
 
 from .conftest import (

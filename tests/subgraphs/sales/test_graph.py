@@ -23,12 +23,12 @@ from router.app import create_router_app
 from router.transport import HttpTransport, Transport
 from shared.context import Runtime
 from shared.db import TenantId
-from subgraphs.identity import service as identity
+from subgraphs.identity import api as identity
 from subgraphs.identity.models import Tenant
 from subgraphs.registry import SUBGRAPHS
-from subgraphs.sales import analytics
-from subgraphs.sales import service as sales
-from subgraphs.stock import service as stock
+from subgraphs.sales import orders as sales
+from subgraphs.sales import reads
+from subgraphs.stock import api as stock
 from tests.conftest import TenantHandle
 
 from .conftest import add_customer, make_shop
@@ -149,10 +149,10 @@ async def test_headline_query_on_the_demo_tenant_over_both_transports(
             session,
             tenant,
             (
-                await analytics.list_orders(
+                await reads.list_orders(
                     session,
                     tenant,
-                    filter=analytics.OrderFilter(search=shown[0]),
+                    filter=reads.OrderFilter(search=shown[0]),
                     first=1,
                     after=None,
                 )
@@ -160,10 +160,10 @@ async def test_headline_query_on_the_demo_tenant_over_both_transports(
             .rows[0]
             .id,
         )
-        newest = await analytics.list_orders(
+        newest = await reads.list_orders(
             session,
             tenant,
-            filter=analytics.OrderFilter(customer_id=page.customer_id),
+            filter=reads.OrderFilter(customer_id=page.customer_id),
             first=3,
             after=None,
         )
@@ -295,7 +295,7 @@ async def test_idempotency_key_through_the_router(
     assert order["customer"] == {"name": "Acme Buyer"}
     assert order["lines"] == [{"product": {"name": "Widget"}}]
     async with runtime.db.transaction(tenant.id, readonly=True) as session:
-        page = await analytics.list_orders(
-            session, tenant.id, filter=analytics.OrderFilter(), first=5, after=None
+        page = await reads.list_orders(
+            session, tenant.id, filter=reads.OrderFilter(), first=5, after=None
         )
         assert [str(o.id) for o in page.rows] == [order["id"]]

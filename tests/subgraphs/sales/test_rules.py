@@ -14,9 +14,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.codes import Code
 from shared.context import Runtime
-from subgraphs.sales import invoicing
-from subgraphs.sales import service as sales
+from shared.errors import InvalidInput, Problem
+from subgraphs.sales import deliveries, invoicing
+from subgraphs.sales import orders as sales
 from subgraphs.sales.models import Invoice, Payment, SalesOrder, SalesReturn
 from tests.conftest import GraphQLClient, TenantHandle
 
@@ -24,6 +26,7 @@ from .conftest import (
     CONFIRM,
     CREATE,
     DELIVER,
+    INVOICE,
     PAY,
     RETURN,
     Shop,
@@ -63,7 +66,7 @@ async def delivered_order(runtime: Runtime, shop: Shop, quantity: str = "5") -> 
             ],
         )
         await sales.confirm_sales_order(session, tenant, order.id)
-        await sales.deliver_sales_order(session, tenant, order.id)
+        await deliveries.deliver_sales_order(session, tenant, order.id)
     return order.id
 
 
@@ -74,6 +77,8 @@ async def delivered_order(runtime: Runtime, shop: Shop, quantity: str = "5") -> 
         ([{"quantity": "0"}], [("input.lines.0.quantity", "MUST_BE_POSITIVE")]),
         ([{"discountPercent": "150"}], [("input.lines.0.discountPercent", "OUT_OF_RANGE")]),
         ([{"unitPrice": "-1"}], [("input.lines.0.unitPrice", "NEGATIVE")]),
+        ([{"quantity": "1.00001"}], [("input.lines.0.quantity", "TOO_PRECISE")]),
+        ([{"unitPrice": "0.00001"}], [("input.lines.0.unitPrice", "TOO_PRECISE")]),
         ([{"productId": str(uuid.uuid4())}], [("input.lines.0.productId", "NOT_FOUND")]),
         ([{"taxRateId": str(uuid.uuid4())}], [("input.lines.0.taxRateId", "NOT_FOUND")]),
         ([], [("input.lines", "REQUIRED")]),
@@ -101,6 +106,136 @@ async def test_bad_lines_are_refused_and_nothing_is_written(
     }
 
 
+async def test_same_mistake_same_code_and_message(
+    runtime: Runtime, sales_gql: GraphQLClient, shop: Shop
+) -> None:
+    """Currencies and decimal places are checked as everywhere else (shared Checks)."""
+    bad_currency = await sales_gql(
+        CREATE,
+        {
+            "input": {
+                "customerId": str(shop.customer_id),
+                "currency": "EURO",
+                "lines": [line(shop.products["widget"], "1.00001")],
+            }
+        },
+        token=shop.token,
+    )
+    assert bad_currency["data"]["createSalesOrder"]["errors"] == [
+        {
+            "field": "input.currency",
+            "code": "INVALID_CURRENCY",
+            "message": "An ISO 4217 code such as EUR",
+        },
+        {
+            "field": "input.lines.0.quantity",
+            "code": "TOO_PRECISE",
+            "message": "At most 4 decimal places",
+        },
+    ]
+    rate = """mutation($input: SetExchangeRateInput!) { setExchangeRate(input: $input) {
+        exchangeRate { rate } errors { field code message } } }"""
+    bad_rate = await sales_gql(
+        rate, {"input": {"currency": "U$D", "date": "2026-01-02", "rate": "0"}}, token=shop.token
+    )
+    assert bad_rate["data"]["setExchangeRate"] == {
+        "exchangeRate": None,
+        "errors": [
+            {
+                "field": "input.currency",
+                "code": "INVALID_CURRENCY",
+                "message": "An ISO 4217 code such as EUR",
+            },
+            {
+                "field": "input.rate",
+                "code": "MUST_BE_POSITIVE",
+                "message": "Must be greater than 0",
+            },
+        ],
+    }
+    order_id = await delivered_order(runtime, shop, "1")
+    async with runtime.db.transaction(shop.tenant.id) as session:
+        invoice = await invoicing.invoice_sales_order(session, shop.tenant.id, order_id)
+    cents = (
+        await sales_gql(
+            PAY, {"input": {"invoiceId": str(invoice.id), "amount": "1.005"}}, token=shop.token
+        )
+    )["data"]["registerPayment"]
+    assert cents["errors"] == [
+        {"field": "input.amount", "code": "TOO_PRECISE", "message": "At most 2 decimal places"}
+    ]
+    assert (await counts(runtime, shop))["payment"] == 0
+
+
+async def test_unknown_ids_in_mutations_are_not_found_and_write_nothing(
+    runtime: Runtime, sales_gql: GraphQLClient, shop: Shop
+) -> None:
+    unknown = str(uuid.uuid4())
+    order = await create_order(sales_gql, shop, [line(shop.products["widget"], "1")])
+    before = await counts(runtime, shop)
+    calls = [
+        (
+            CREATE,
+            "createSalesOrder",
+            {
+                "customerId": str(shop.customer_id),
+                "warehouseId": unknown,
+                "lines": [line(shop.products["widget"], "1")],
+            },
+            "input.warehouseId",
+        ),
+        (
+            "mutation($input: UpdateSalesOrderInput!) { updateSalesOrder(input: $input) "
+            "{ errors { field code message } } }",
+            "updateSalesOrder",
+            {"id": unknown, "notes": "x"},
+            "input.id",
+        ),
+        (
+            "mutation($input: SalesOrderIdInput!) { sendSalesOrder(input: $input) "
+            "{ errors { field code message } } }",
+            "sendSalesOrder",
+            {"id": unknown},
+            "input.id",
+        ),
+        (CONFIRM, "confirmSalesOrder", {"id": unknown}, "input.id"),
+        (DELIVER, "deliverSalesOrder", {"id": unknown}, "input.id"),
+        (
+            "mutation($input: SalesOrderIdInput!) { cancelSalesOrder(input: $input) "
+            "{ errors { field code message } } }",
+            "cancelSalesOrder",
+            {"id": unknown},
+            "input.id",
+        ),
+        (INVOICE, "invoiceSalesOrder", {"id": unknown}, "input.id"),
+        (PAY, "registerPayment", {"invoiceId": unknown, "amount": "1"}, "input.invoiceId"),
+        (
+            RETURN,
+            "returnSalesOrder",
+            {"orderId": unknown, "lines": [{"lineId": unknown, "quantity": "1"}], "reason": "x"},
+            "input.orderId",
+        ),
+        (
+            RETURN,
+            "returnSalesOrder",
+            {
+                "orderId": order["id"],
+                "lines": [{"lineId": unknown, "quantity": "1"}],
+                "reason": "x",
+            },
+            "input.lines.0.lineId",
+        ),
+    ]
+    for query, name, variables, field in calls:
+        result = await sales_gql(query, {"input": variables}, token=shop.token)
+        assert "errors" not in result, (name, result)
+        assert [(e["field"], e["code"]) for e in result["data"][name]["errors"]] == [
+            (field, "NOT_FOUND")
+        ], (name, result)
+    assert await counts(runtime, shop) == before
+    assert await levels(runtime, shop.tenant.id, shop.products["widget"]) == (D(100), D(0))
+
+
 async def test_unknown_or_archived_customer(
     runtime: Runtime, sales_gql: GraphQLClient, shop: Shop
 ) -> None:
@@ -109,9 +244,9 @@ async def test_unknown_or_archived_customer(
         {"input": {"customerId": str(uuid.uuid4()), "lines": [line(shop.products["widget"], "1")]}},
         token=shop.token,
     )
-    assert codes(unknown["data"]["createSalesOrder"]) == [("input.customerId", "UNKNOWN_CUSTOMER")]
+    assert codes(unknown["data"]["createSalesOrder"]) == [("input.customerId", "NOT_FOUND")]
     order = await create_order(sales_gql, shop, [line(shop.products["widget"], "1")])
-    from subgraphs.crm import service as crm
+    from subgraphs.crm import api as crm
 
     async with runtime.db.transaction(shop.tenant.id) as session:
         await crm.set_customer_status(
@@ -458,3 +593,26 @@ async def test_pipeline_and_analytics(
     ]
     stats = data["product"]["edges"][0]["node"]["lines"][0]["product"]["salesStats"]
     assert stats == {"quantity": "5.0000", "revenue": {"amount": "62.50"}, "orderCount": 2}
+
+
+def test_stock_problems_are_rerooted_onto_the_callers_lines() -> None:
+    """Stock names the lines it was given; sales names its own input's lines (or the order
+    when the caller named none)."""
+    stock_says = InvalidInput(
+        [
+            Problem("lines.0.quantity", Code.MUST_BE_POSITIVE, "Must be greater than 0"),
+            Problem("lines.1.productId", Code.NOT_STOCKABLE, "Only stockable products"),
+            Problem("lines.7.quantity", Code.TOO_PRECISE, "At most 4 decimal places"),
+            Problem(None, Code.INSUFFICIENT_STOCK, "Short"),
+        ]
+    )
+    moved = sales.onto_lines(stock_says, [2, 0], "orderId")
+    assert [(p.field, p.code) for p in moved.problems] == [
+        ("lines.2.quantity", Code.MUST_BE_POSITIVE),
+        ("lines.0.lineId", Code.NOT_STOCKABLE),
+        ("orderId", Code.TOO_PRECISE),
+        ("orderId", Code.INSUFFICIENT_STOCK),
+    ]
+    collapsed = sales.onto_lines(stock_says, (), "orderId")
+    assert {p.field for p in collapsed.problems} == {"orderId"}
+    assert [p.message for p in collapsed.problems] == [p.message for p in stock_says.problems]

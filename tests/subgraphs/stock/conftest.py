@@ -13,9 +13,9 @@ import pytest
 
 from shared.context import Runtime
 from shared.db import TenantId
-from subgraphs.identity import service as identity
-from subgraphs.stock import service as stock
+from subgraphs.stock import api as stock
 from tests.conftest import GraphQLClient, TenantHandle
+from tests.conftest import token_for as shared_token_for
 
 
 @dataclass
@@ -37,10 +37,14 @@ async def make_site(runtime: Runtime, tenant: TenantId, code: str = "WH1") -> Si
             tenant,
             stock.ProductFields(sku=f"SKU-{uuid.uuid4().hex[:8]}", name="Widget"),
         )
-    return Site(tenant, wh.id, kinds["STOCK"], kinds["INPUT"], product.id)
+    return Site(
+        tenant, wh.id, kinds[stock.LocationKind.STOCK], kinds[stock.LocationKind.INPUT], product.id
+    )
 
 
-async def new_product(runtime: Runtime, tenant: TenantId, type: str = "STOCKABLE") -> uuid.UUID:
+async def new_product(
+    runtime: Runtime, tenant: TenantId, type: stock.ProductType = stock.ProductType.STOCKABLE
+) -> uuid.UUID:
     async with runtime.db.transaction(tenant) as session:
         product = await stock.create_product(
             session,
@@ -92,21 +96,6 @@ def token_for(runtime: Runtime) -> UserFactory:
     """An access token for a new user of `tenant` with one built-in role."""
 
     async def make(tenant: TenantHandle, role: str) -> str:
-        email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
-        password = "correct horse battery"
-        async with runtime.db.transaction(tenant.id) as session:
-            await identity.create_user(
-                session, tenant.id, email=email, name=role, password=password, roles=[role]
-            )
-        async with runtime.db.transaction(None) as session:
-            result = await identity.login(
-                session,
-                runtime.db,
-                runtime.settings,
-                tenant_slug=tenant.slug,
-                email=email,
-                password=password,
-            )
-        return result.access_token
+        return await shared_token_for(runtime, tenant, role)
 
     return make

@@ -3,13 +3,15 @@ and a statement count independent of the page size."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event, func, select
 
 from shared.context import Runtime
-from subgraphs.stock.models import StockMove
+from subgraphs.stock import api as stock
+from subgraphs.stock.models import ProductType, StockMove
 from tests.conftest import GraphQLClient, TenantHandle
 from tests.subgraphs.stock.conftest import Site, UserFactory, new_product, receive
 
@@ -37,7 +39,7 @@ async def test_transfer_and_its_bad_inputs(
 ) -> None:
     token = await token_for(tenant, "warehouse")
     await receive(runtime, site.tenant, site.product_id, site.stock_id, "5")
-    service_product = await new_product(runtime, site.tenant, "SERVICE")
+    service_product = await new_product(runtime, site.tenant, ProductType.SERVICE)
     ok = {
         "productId": str(site.product_id),
         "fromLocationId": str(site.stock_id),
@@ -137,3 +139,175 @@ async def test_product_stock_costs_the_same_statements_for_10_and_100_products(
         counts.append(len(statements))
     assert counts[0] == counts[1]
     assert counts[0] <= 8
+
+
+ORDERED = (
+    "query($s: String!, $o: ProductOrder) { products(filter: {search: $s}, orderBy: $o) "
+    "{ edges { node { sku } } } }"
+)
+
+
+async def test_product_order_takes_sort_direction_and_still_the_deprecated_direction(
+    runtime: Runtime, stock_gql: GraphQLClient, tenant: TenantHandle, token_for: UserFactory
+) -> None:
+    token = await token_for(tenant, "viewer")
+    prefix = f"ORD-{uuid.uuid4().hex[:6]}"
+    async with runtime.db.transaction(tenant.id) as session:
+        for suffix in ("B", "A", "C"):
+            await stock.create_product(
+                session, tenant.id, stock.ProductFields(sku=f"{prefix}-{suffix}", name=suffix)
+            )
+
+    async def skus(order: dict[str, str] | None) -> list[str]:
+        r = await stock_gql(ORDERED, {"s": prefix, "o": order}, token=token)
+        return [e["node"]["sku"].rsplit("-", 1)[1] for e in r["data"]["products"]["edges"]]
+
+    assert await skus(None) == ["A", "B", "C"]
+    assert await skus({"field": "SKU", "sortDirection": "DESC"}) == ["C", "B", "A"]
+    assert await skus({"field": "SKU", "sortDirection": "ASC"}) == ["A", "B", "C"]
+    assert await skus({"field": "SKU", "direction": "DESC"}) == ["C", "B", "A"]
+    assert await skus({"field": "NAME", "direction": "ASC"}) == ["A", "B", "C"]
+    # Both given: the new field wins.
+    assert await skus({"direction": "DESC", "sortDirection": "ASC"}) == ["A", "B", "C"]
+    assert await skus({"direction": "ASC", "sortDirection": "DESC"}) == ["C", "B", "A"]
+    sdl = (await stock_gql("{ _service { sdl } }", token=token))["data"]["_service"]["sdl"]
+    assert 'direction: OrderDirection! = ASC @deprecated(reason: "Use sortDirection.")' in sdl
+    assert "sortDirection: SortDirection = null" in sdl
+
+
+ADJUST = (
+    "mutation($i: AdjustInventoryInput!) { adjustInventory(input: $i) "
+    "{ moves { quantity } errors { field code } } }"
+)
+RULE = (
+    "mutation($i: SetReorderRuleInput!) { setReorderRule(input: $i) "
+    "{ rule { minQuantity } errors { field code } } }"
+)
+PRODUCT = (
+    "mutation($i: UpdateProductInput!) { updateProduct(input: $i) "
+    "{ product { sku } errors { field code } } }"
+)
+CREATE = (
+    "mutation($i: CreateProductInput!) { createProduct(input: $i) "
+    "{ product { sku } errors { field code } } }"
+)
+
+
+async def test_mutations_name_the_input_paths_and_write_nothing(
+    runtime: Runtime,
+    stock_gql: GraphQLClient,
+    tenant: TenantHandle,
+    site: Site,
+    token_for: UserFactory,
+) -> None:
+    token = await token_for(tenant, "warehouse")
+    await receive(runtime, site.tenant, site.product_id, site.stock_id, "5")
+    async with runtime.db.transaction(site.tenant) as session:
+        await stock.reserve(
+            session,
+            site.tenant,
+            demand=stock.DocumentRef("SalesOrder", uuid.uuid4()),
+            lines=[stock.DemandLine("1", site.product_id, site.stock_id, Decimal(2))],
+        )
+    product, stock_id, unknown = str(site.product_id), str(site.stock_id), str(uuid.uuid4())
+    cases: list[tuple[str, str, dict[str, Any], list[dict[str, str]]]] = [
+        (
+            ADJUST,
+            "adjustInventory",
+            {"locationId": stock_id, "lines": [{"productId": product, "countedQuantity": "-1"}]},
+            [{"field": "input.lines.0.countedQuantity", "code": "NEGATIVE"}],
+        ),
+        (
+            ADJUST,
+            "adjustInventory",
+            {"locationId": stock_id, "lines": [{"productId": product, "countedQuantity": "1"}]},
+            [{"field": "input.lines.0.countedQuantity", "code": "INSUFFICIENT_STOCK"}],
+        ),
+        (
+            ADJUST,
+            "adjustInventory",
+            {
+                "locationId": stock_id,
+                "lines": [
+                    {"productId": product, "countedQuantity": "1.00001"},
+                    {"productId": product, "countedQuantity": "2"},
+                ],
+            },
+            [
+                {"field": "input.lines.0.countedQuantity", "code": "TOO_PRECISE"},
+                {"field": "input.lines", "code": "DUPLICATE"},
+            ],
+        ),
+        (
+            ADJUST,
+            "adjustInventory",
+            {
+                "locationId": unknown,
+                "lines": [
+                    {"productId": unknown, "countedQuantity": "1"},
+                    {"productId": product, "countedQuantity": "1"},
+                ],
+            },
+            [
+                {"field": "input.lines.0.productId", "code": "NOT_FOUND"},
+                {"field": "input.locationId", "code": "NOT_FOUND"},
+            ],
+        ),
+        (
+            RULE,
+            "setReorderRule",
+            {
+                "productId": unknown,
+                "warehouseId": unknown,
+                "minQuantity": "-1",
+                "maxQuantity": "-2",
+            },
+            [
+                {"field": "input.minQuantity", "code": "NEGATIVE"},
+                {"field": "input.maxQuantity", "code": "BELOW_MIN"},
+                {"field": "input.productId", "code": "NOT_FOUND"},
+                {"field": "input.warehouseId", "code": "NOT_FOUND"},
+            ],
+        ),
+        (
+            PRODUCT,
+            "updateProduct",
+            {"id": unknown, "name": "Renamed"},
+            [{"field": "input.id", "code": "NOT_FOUND"}],
+        ),
+        (
+            PRODUCT,
+            "updateProduct",
+            {"id": product, "name": " ", "salesPrice": "-1", "type": "SERVICE"},
+            [
+                {"field": "input.name", "code": "REQUIRED"},
+                {"field": "input.salesPrice", "code": "NEGATIVE"},
+            ],
+        ),
+        (
+            PRODUCT,
+            "updateProduct",
+            {"id": product, "type": "SERVICE"},
+            [{"field": "input.type", "code": "HAS_MOVES"}],
+        ),
+        (
+            CREATE,
+            "createProduct",
+            {"sku": "x" * 65, "name": "Too long", "barcode": "1" * 65},
+            [
+                {"field": "input.sku", "code": "TOO_LONG"},
+                {"field": "input.barcode", "code": "TOO_LONG"},
+            ],
+        ),
+    ]
+    before = await moves(runtime, site)
+    for query, name, variables, errors in cases:
+        r = await stock_gql(query, {"i": variables}, token=token)
+        payload = r["data"][name]
+        assert payload["errors"] == errors, (variables, payload)
+        assert payload.get("moves", []) == [] and payload.get("rule") is None, payload
+        assert payload.get("product") is None, payload
+    assert await moves(runtime, site) == before
+    async with runtime.db.transaction(site.tenant, readonly=True) as session:
+        found = await stock.product(session, site.tenant, site.product_id)
+        assert found is not None and (found.name, found.type) == ("Widget", "STOCKABLE")

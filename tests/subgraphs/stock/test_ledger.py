@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -16,8 +17,8 @@ from shared.context import Runtime
 from shared.db import Database, TenantId
 from shared.errors import InvalidInput
 from shared.outbox import OutboxEvent
-from subgraphs.stock import service as stock
-from subgraphs.stock.models import LowStockAlert, Product, StockLevel, StockMove
+from subgraphs.stock import api as stock
+from subgraphs.stock.models import LowStockAlert, Product, ProductType, StockLevel, StockMove
 from tests.conftest import MigratedDatabase, TenantHandle
 from tests.subgraphs.stock.conftest import Site, make_site, new_product, receive
 
@@ -272,42 +273,43 @@ async def test_low_stock_raises_one_alert_and_event_then_resolves(
 
 
 async def test_bad_input_writes_nothing(runtime: Runtime, site: Site) -> None:
-    service_product = await new_product(runtime, site.tenant, "SERVICE")
+    # Paths are relative to `transfer`'s own arguments; the GraphQL layer roots them.
+    service_product = await new_product(runtime, site.tenant, ProductType.SERVICE)
     await receive(runtime, site.tenant, site.product_id, site.stock_id, "5")
     cases = [
         (
             {"product_id": site.product_id, "to_location_id": site.input_id, "quantity": D(0)},
-            "input.quantity",
+            "quantity",
             "MUST_BE_POSITIVE",
         ),
         (
             {"product_id": site.product_id, "to_location_id": site.input_id, "quantity": D(-1)},
-            "input.quantity",
+            "quantity",
             "MUST_BE_POSITIVE",
         ),
         (
             {"product_id": uuid.uuid4(), "to_location_id": site.input_id, "quantity": D(1)},
-            "input.productId",
+            "productId",
             "NOT_FOUND",
         ),
         (
             {"product_id": site.product_id, "to_location_id": uuid.uuid4(), "quantity": D(1)},
-            "input.toLocationId",
+            "toLocationId",
             "NOT_FOUND",
         ),
         (
             {"product_id": site.product_id, "to_location_id": site.stock_id, "quantity": D(1)},
-            "input.toLocationId",
+            "toLocationId",
             "SAME_LOCATION",
         ),
         (
             {"product_id": service_product, "to_location_id": site.input_id, "quantity": D(1)},
-            "input.productId",
+            "productId",
             "NOT_STOCKABLE",
         ),
         (
             {"product_id": site.product_id, "to_location_id": site.input_id, "quantity": D(6)},
-            "input.quantity",
+            "quantity",
             "INSUFFICIENT_STOCK",
         ),
     ]
@@ -360,3 +362,75 @@ async def test_verify_levels_reports_a_level_that_drifted_from_the_ledger(
         D(5),
         D(4),
     )
+
+
+async def test_services_name_paths_relative_to_their_own_arguments(
+    runtime: Runtime, site: Site
+) -> None:
+    await receive(runtime, site.tenant, site.product_id, site.stock_id, "5")
+    unknown = uuid.uuid4()
+
+    async def problems(call: Any) -> list[tuple[str | None, str]]:
+        with pytest.raises(InvalidInput) as caught:
+            async with runtime.db.transaction(site.tenant) as session:
+                await call(session)
+        return [(p.field, p.code) for p in caught.value.problems]
+
+    assert await problems(lambda s: stock.stock_location(s, site.tenant, unknown)) == [
+        ("warehouseId", "NOT_FOUND")
+    ]
+    assert await problems(
+        lambda s: stock.update_product(s, site.tenant, unknown, stock.ProductFields(name="x"))
+    ) == [("id", "NOT_FOUND")]
+    assert await problems(
+        lambda s: stock.adjust(
+            s,
+            site.tenant,
+            location_id=site.stock_id,
+            lines=[stock.CountLine(site.product_id, D("-1")), stock.CountLine(unknown, D(1))],
+        )
+    ) == [("lines.0.countedQuantity", "NEGATIVE")]
+    assert await problems(
+        lambda s: stock.deliver(
+            s,
+            site.tenant,
+            demand=stock.DocumentRef("SalesOrder", uuid.uuid4()),
+            lines=[
+                stock.DemandLine("1", site.product_id, site.stock_id, D(1)),
+                stock.DemandLine("2", unknown, unknown, D(1)),
+            ],
+        )
+    ) == [("lines.1.productId", "NOT_FOUND"), ("lines.1.locationId", "NOT_FOUND")]
+    assert await problems(
+        lambda s: stock.receive(
+            s,
+            site.tenant,
+            source=None,
+            lines=[stock.SupplyLine(site.product_id, site.stock_id, D(1), D(-1))],
+        )
+    ) == [("lines.0.unitCost", "NEGATIVE")]
+    assert await problems(
+        lambda s: stock.set_reorder_rule(
+            s,
+            site.tenant,
+            product_id=site.product_id,
+            warehouse_id=unknown,
+            min_quantity=D("0.00001"),
+            max_quantity=D(1),
+        )
+    ) == [("minQuantity", "TOO_PRECISE"), ("warehouseId", "NOT_FOUND")]
+    with pytest.raises(stock.InsufficientStock) as short:
+        async with runtime.db.transaction(site.tenant) as session:
+            await stock.transfer(
+                session,
+                site.tenant,
+                product_id=site.product_id,
+                from_location_id=site.stock_id,
+                to_location_id=site.input_id,
+                quantity=D(6),
+            )
+    assert [(p.field, p.code) for p in short.value.problems] == [("quantity", "INSUFFICIENT_STOCK")]
+    # A caller re-roots them onto its own arguments.
+    moved = short.value.under("input", {"quantity": "amount"})
+    assert [p.field for p in moved.problems] == ["input.amount"]
+    assert await level(runtime, site.tenant, site.product_id, site.stock_id) == (D(5), D(0))

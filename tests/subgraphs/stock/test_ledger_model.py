@@ -18,7 +18,7 @@ from sqlalchemy import select
 from nexo.runtime import build_runtime
 from shared.errors import InvalidInput
 from shared.settings import Settings
-from subgraphs.stock import service as stock
+from subgraphs.stock import api as stock
 from subgraphs.stock.models import StockLevel
 from tests.conftest import MigratedDatabase, make_tenant
 from tests.subgraphs.stock.conftest import make_site

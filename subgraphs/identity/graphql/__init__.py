@@ -1,0 +1,1 @@
+"""Identity's GraphQL layer: the only part of the domain that knows Strawberry."""

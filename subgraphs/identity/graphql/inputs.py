@@ -1,0 +1,74 @@
+"""Identity's input types and their conversion to what the rules and reads take."""
+
+from __future__ import annotations
+
+import strawberry
+
+from subgraphs.identity import reads
+
+
+@strawberry.input
+class UserFilter:
+    search: str | None = None
+    active: bool | None = None
+    role: str | None = None
+
+    def to_filter(self) -> reads.UserFilter:
+        return reads.UserFilter(search=self.search, active=self.active, role=self.role)
+
+
+@strawberry.input
+class SignUpInput:
+    tenant_name: str
+    email: str
+    password: str
+    name: str
+
+
+@strawberry.input
+class LoginInput:
+    tenant: str = strawberry.field(description="The tenant's slug.")
+    email: str
+    password: str
+
+
+@strawberry.input
+class RefreshTokenInput:
+    refresh_token: str
+
+
+@strawberry.input
+class CreateUserInput:
+    email: str
+    name: str
+    password: str
+    roles: list[str]
+
+
+@strawberry.input
+class UpdateUserInput:
+    id: strawberry.ID
+    email: str | None = None
+    name: str | None = None
+    password: str | None = None
+    roles: list[str] | None = None
+
+
+@strawberry.input
+class DeactivateUserInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class CreateRoleInput:
+    name: str
+    description: str = ""
+    permissions: list[str]
+
+
+@strawberry.input
+class UpdateRoleInput:
+    id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    permissions: list[str] | None = None

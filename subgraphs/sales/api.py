@@ -1,0 +1,36 @@
+"""Sales' surface for other domains (and their seeds): reading orders, their lines and
+invoices (production links make-to-order work to order lines; notifications render
+documents), the states they are in, and the events sales emits. Everything else of sales
+is reached through the graph. Problems carry paths relative to each function's arguments."""
+
+from subgraphs.sales.events import SalesEvent
+from subgraphs.sales.invoicing import get_invoice
+from subgraphs.sales.models import (
+    BOOKED,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    InvoicingStatus,
+    OrderState,
+    SalesOrder,
+    SalesOrderLine,
+)
+from subgraphs.sales.orders import get_order, order_lines
+from subgraphs.sales.reads import OrderFilter, list_orders
+
+__all__ = [
+    "BOOKED",
+    "Invoice",
+    "InvoiceKind",
+    "InvoiceStatus",
+    "InvoicingStatus",
+    "OrderFilter",
+    "OrderState",
+    "SalesEvent",
+    "SalesOrder",
+    "SalesOrderLine",
+    "get_invoice",
+    "get_order",
+    "list_orders",
+    "order_lines",
+]

@@ -1,0 +1,1 @@
+"""Sales' GraphQL layer: the only part of the domain that knows Strawberry."""

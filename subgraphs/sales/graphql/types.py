@@ -1,0 +1,468 @@
+"""Sales' GraphQL object types and enums; inputs live in `inputs.py`, queries in
+`queries.py`, mutations and their payloads in `mutations.py`.
+
+Sales owns `SalesOrder` and `Invoice`, and extends CRM's `Customer` (order history and
+figures) and stock's `Product` (sales stats); `SalesOrderLine.product` is a reference
+that stock resolves. The enums are the models' and reads' StrEnums.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.types import Info
+
+from shared.graphql.ids import parse_id, to_id
+from shared.graphql.relay import Connection
+from shared.graphql.resolvers import Loader, context, load_many, load_one, load_required, reference
+from shared.graphql.types import Money
+from subgraphs.sales import analytics, invoicing, models, reads
+from subgraphs.sales.graphql import loaders
+from subgraphs.sales.orders import CENT
+
+READ, WRITE = "sales:read", "sales:write"
+
+# The GraphQL enums are the StrEnums of models, reads and analytics, under their GraphQL
+# names; inputs import them from here, so they are named before any type uses them.
+SalesOrderStatus = models.OrderState
+InvoicingStatus = models.InvoicingStatus
+InvoiceKind = models.InvoiceKind
+InvoiceStatus = models.InvoiceStatus
+SalesOrderOrderField = reads.OrderSort
+AnalyticsInterval = analytics.Interval
+AnalyticsGroupBy = analytics.GroupBy
+for _enum, _name in (
+    (SalesOrderStatus, "SalesOrderStatus"),
+    (InvoicingStatus, "InvoicingStatus"),
+    (InvoiceKind, "InvoiceKind"),
+    (InvoiceStatus, "InvoiceStatus"),
+    (SalesOrderOrderField, "SalesOrderOrderField"),
+    (AnalyticsInterval, "AnalyticsInterval"),
+    (AnalyticsGroupBy, "AnalyticsGroupBy"),
+):
+    strawberry.enum(_enum, name=_name)
+
+
+def money(amount: Decimal, currency: str) -> Money:
+    return Money(amount=amount.quantize(CENT), currency=currency)
+
+
+async def base_currency(info: Info[Any, Any]) -> str:
+    """The tenant's base currency, through the request's loader."""
+    return await loaders.base_currency(context(info)).load(reads.BASE)
+
+
+async def guarded(info: Info[Any, Any], loader: Loader[Any], key: Any) -> Any:
+    """Sales figures on an entity another subgraph owns: `sales:read` first, then the
+    request's loader (the entity itself may be readable without it)."""
+    ctx = context(info)
+    ctx.require(READ)
+    return await loader(ctx).load(key)
+
+
+# --- references to other subgraphs' entities ----------------------------------------
+
+
+@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])  # type: ignore[arg-type]
+class User:
+    """A reference to identity's user; identity resolves its fields."""
+
+    id: strawberry.ID
+
+
+@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])  # type: ignore[arg-type]
+class Warehouse:
+    """A reference to stock's warehouse; stock resolves its fields."""
+
+    id: strawberry.ID
+
+
+@strawberry.type
+class ProductSalesStats:
+    quantity: Decimal
+    revenue: Money = strawberry.field(description="Untaxed, in base currency.")
+    order_count: int
+
+
+@strawberry.federation.type(keys=["id"], description="Stock's product, with its sales.")
+class Product:
+    id: strawberry.ID
+
+    @strawberry.field(description="Booked (confirmed, not cancelled) orders in the period.")
+    async def sales_stats(
+        self,
+        info: Info[Any, Any],
+        from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
+        to: dt.date | None = None,
+    ) -> ProductSalesStats:
+        figures: reads.ProductFigures = await guarded(
+            info, loaders.product_figures, (parse_id(self.id), from_, to)
+        )
+        return ProductSalesStats(
+            quantity=figures.quantity,
+            revenue=money(figures.revenue, await base_currency(info)),
+            order_count=figures.order_count,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Product:
+        return cls(id=id)
+
+
+@strawberry.federation.type(keys=["id"], description="CRM's customer, with its orders.")
+class Customer:
+    id: strawberry.ID
+
+    @strawberry.field(description="Newest first.")
+    async def orders(
+        self,
+        info: Info[Any, Any],
+        first: int | None = None,
+        after: str | None = None,
+        status: list[SalesOrderStatus] | None = None,
+    ) -> Connection[SalesOrder]:
+        key = (parse_id(self.id), first, after, tuple(sorted(status or ())))
+        page = await guarded(info, loaders.orders_by_customer, key)
+        return Connection.of(page, SalesOrder.from_model)
+
+    @strawberry.field(description="Confirmed, not cancelled orders.")
+    async def order_count(self, info: Info[Any, Any]) -> int:
+        figures: reads.CustomerFigures = await guarded(
+            info, loaders.customer_figures, parse_id(self.id)
+        )
+        return figures.order_count
+
+    @strawberry.field(description="Untaxed value of booked orders, in base currency.")
+    async def lifetime_value(self, info: Info[Any, Any]) -> Money:
+        figures: reads.CustomerFigures = await guarded(
+            info, loaders.customer_figures, parse_id(self.id)
+        )
+        return money(figures.lifetime_value, await base_currency(info))
+
+    @strawberry.field
+    async def last_order_at(self, info: Info[Any, Any]) -> dt.datetime | None:
+        figures: reads.CustomerFigures = await guarded(
+            info, loaders.customer_figures, parse_id(self.id)
+        )
+        return figures.last_order_at
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Customer:
+        return cls(id=id)
+
+
+# --- sales' own types ---------------------------------------------------------------
+
+
+@strawberry.type
+class TaxRate:
+    id: strawberry.ID
+    name: str
+    percent: Decimal
+
+    @classmethod
+    def from_model(cls, r: models.TaxRate) -> TaxRate:
+        return cls(id=to_id(r.id), name=r.name, percent=r.percent)
+
+
+@strawberry.type
+class ExchangeRate:
+    currency: str
+    date: dt.date
+    rate: Decimal
+
+    @classmethod
+    def from_model(cls, r: models.ExchangeRate) -> ExchangeRate:
+        return cls(currency=r.currency, date=r.date, rate=r.rate)
+
+
+@strawberry.type
+class SalesOrderLine:
+    id: strawberry.ID
+    position: int
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    tax_percent: Decimal
+    untaxed: Money
+    tax: Money
+    total: Money
+    delivered_quantity: Decimal
+    returned_quantity: Decimal
+    invoiced_quantity: Decimal = strawberry.field(description="Net of credit notes.")
+    product_id: strawberry.Private[uuid.UUID]
+    tax_rate_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, ln: models.SalesOrderLine, currency: str) -> SalesOrderLine:
+        return cls(
+            id=to_id(ln.id),
+            position=ln.position,
+            description=ln.description,
+            quantity=ln.quantity,
+            unit_price=ln.unit_price,
+            discount_percent=ln.discount_percent,
+            tax_percent=ln.tax_percent,
+            untaxed=money(ln.untaxed, currency),
+            tax=money(ln.tax, currency),
+            total=money(ln.total, currency),
+            delivered_quantity=ln.delivered_qty,
+            returned_quantity=ln.returned_qty,
+            invoiced_quantity=ln.invoiced_qty,
+            product_id=ln.product_id,
+            tax_rate_id=ln.tax_rate_id,
+        )
+
+    @strawberry.field
+    def product(self) -> Product:
+        return Product(id=to_id(self.product_id))
+
+    @strawberry.field
+    async def tax_rate(self, info: Info[Any, Any]) -> TaxRate | None:
+        return await load_one(info, loaders.tax_rates, self.tax_rate_id, TaxRate.from_model)
+
+
+@strawberry.federation.type(keys=["id"], description="A quotation or a confirmed sales order.")
+class SalesOrder:
+    id: strawberry.ID
+    number: str
+    status: SalesOrderStatus
+    invoice_status: InvoicingStatus
+    currency: str
+    order_date: dt.date
+    exchange_rate: Decimal | None = strawberry.field(
+        description="Base-currency value of one unit of `currency`, fixed at confirmation."
+    )
+    untaxed: Money
+    tax: Money
+    total: Money
+    notes: str
+    confirmed_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    customer_id: strawberry.Private[uuid.UUID]
+    warehouse_id: strawberry.Private[uuid.UUID]
+    salesperson_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, o: models.SalesOrder) -> SalesOrder:
+        return cls(
+            id=to_id(o.id),
+            number=o.number,
+            status=models.OrderState(o.status),
+            invoice_status=models.InvoicingStatus(o.invoice_status),
+            currency=o.currency,
+            order_date=o.order_date,
+            exchange_rate=o.exchange_rate,
+            untaxed=money(o.untaxed, o.currency),
+            tax=money(o.tax, o.currency),
+            total=money(o.total, o.currency),
+            notes=o.notes,
+            confirmed_at=o.confirmed_at,
+            created_at=o.created_at,
+            updated_at=o.updated_at,
+            customer_id=o.customer_id,
+            warehouse_id=o.warehouse_id,
+            salesperson_id=o.salesperson_id,
+        )
+
+    @strawberry.field
+    def customer(self) -> Customer:
+        return Customer(id=to_id(self.customer_id))
+
+    @strawberry.field
+    def warehouse(self) -> Warehouse:
+        return Warehouse(id=to_id(self.warehouse_id))
+
+    @strawberry.field
+    def salesperson(self) -> User | None:
+        return User(id=to_id(self.salesperson_id)) if self.salesperson_id else None
+
+    @strawberry.field
+    async def lines(self, info: Info[Any, Any]) -> list[SalesOrderLine]:
+        return await load_many(
+            info,
+            loaders.lines_by_order,
+            parse_id(self.id),
+            lambda r: SalesOrderLine.from_model(r, self.currency),
+        )
+
+    @strawberry.field
+    async def invoices(self, info: Info[Any, Any]) -> list[Invoice]:
+        return await load_many(
+            info, loaders.invoices_by_order, parse_id(self.id), Invoice.from_model
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> SalesOrder | None:
+        return await reference(info, READ, loaders.orders, id, cls.from_model)
+
+
+@strawberry.type
+class InvoiceLine:
+    id: strawberry.ID
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    tax_percent: Decimal
+    untaxed: Money
+    tax: Money
+    total: Money
+    product_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, r: models.InvoiceLine, currency: str) -> InvoiceLine:
+        return cls(
+            id=to_id(r.id),
+            quantity=r.quantity,
+            unit_price=r.unit_price,
+            discount_percent=r.discount_percent,
+            tax_percent=r.tax_percent,
+            untaxed=money(r.untaxed, currency),
+            tax=money(r.tax, currency),
+            total=money(r.total, currency),
+            product_id=r.product_id,
+        )
+
+    @strawberry.field
+    def product(self) -> Product:
+        return Product(id=to_id(self.product_id))
+
+
+@strawberry.type
+class Payment:
+    id: strawberry.ID
+    amount: Money
+    date: dt.date
+    created_at: dt.datetime
+
+    @classmethod
+    def from_model(cls, p: models.Payment, currency: str) -> Payment:
+        return cls(
+            id=to_id(p.id), amount=money(p.amount, currency), date=p.date, created_at=p.created_at
+        )
+
+
+@strawberry.federation.type(keys=["id"], description="A posted invoice or credit note.")
+class Invoice:
+    id: strawberry.ID
+    number: str
+    kind: InvoiceKind
+    status: InvoiceStatus
+    currency: str
+    invoice_date: dt.date
+    untaxed: Money
+    tax: Money
+    total: Money
+    amount_paid: Money
+    amount_due: Money
+    reason: str
+    posted_at: dt.datetime
+    paid_at: dt.datetime | None
+    order_id: strawberry.Private[uuid.UUID]
+    customer_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, i: models.Invoice) -> Invoice:
+        return cls(
+            id=to_id(i.id),
+            number=i.number,
+            kind=models.InvoiceKind(i.kind),
+            status=models.InvoiceStatus(i.status),
+            currency=i.currency,
+            invoice_date=i.invoice_date,
+            untaxed=money(i.untaxed, i.currency),
+            tax=money(i.tax, i.currency),
+            total=money(i.total, i.currency),
+            amount_paid=money(i.amount_paid, i.currency),
+            amount_due=money(invoicing.amount_due(i), i.currency),
+            reason=i.reason,
+            posted_at=i.posted_at,
+            paid_at=i.paid_at,
+            order_id=i.order_id,
+            customer_id=i.customer_id,
+        )
+
+    @strawberry.field
+    def customer(self) -> Customer:
+        return Customer(id=to_id(self.customer_id))
+
+    @strawberry.field
+    async def order(self, info: Info[Any, Any]) -> SalesOrder:
+        return await load_required(info, loaders.orders, self.order_id, SalesOrder.from_model)
+
+    @strawberry.field
+    async def lines(self, info: Info[Any, Any]) -> list[InvoiceLine]:
+        return await load_many(
+            info,
+            loaders.lines_by_invoice,
+            parse_id(self.id),
+            lambda r: InvoiceLine.from_model(r, self.currency),
+        )
+
+    @strawberry.field
+    async def payments(self, info: Info[Any, Any]) -> list[Payment]:
+        return await load_many(
+            info,
+            loaders.payments_by_invoice,
+            parse_id(self.id),
+            lambda r: Payment.from_model(r, self.currency),
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Invoice | None:
+        return await reference(info, READ, loaders.invoices, id, cls.from_model)
+
+
+@strawberry.type
+class SalesPipelineStage:
+    state: SalesOrderStatus
+    count: int
+    amount: Money = strawberry.field(description="Untaxed, in base currency.")
+
+
+@strawberry.type
+class AnalyticsBucket:
+    period: dt.date = strawberry.field(description="First day of the bucket.")
+    revenue: Money = strawberry.field(description="Untaxed, in base currency.")
+    quantity: Decimal
+    order_count: int
+    average_order_value: Money
+    key: strawberry.Private[uuid.UUID | None]
+    group_by: strawberry.Private[AnalyticsGroupBy]
+
+    @strawberry.field(description="Set when grouped by product.")
+    def product(self) -> Product | None:
+        if self.key is None or self.group_by != analytics.GroupBy.PRODUCT:
+            return None
+        return Product(id=to_id(self.key))
+
+    @strawberry.field(description="Set when grouped by customer.")
+    def customer(self) -> Customer | None:
+        if self.key is None or self.group_by != analytics.GroupBy.CUSTOMER:
+            return None
+        return Customer(id=to_id(self.key))
+
+
+@strawberry.type
+class TopCustomer:
+    customer: Customer
+    revenue: Money
+    order_count: int
+
+
+@strawberry.type
+class TopProduct:
+    product: Product
+    revenue: Money
+    quantity: Decimal
+    order_count: int
+
+
+TYPES = [SalesOrder, Invoice, Customer, Product, User, Warehouse]

@@ -1,0 +1,468 @@
+"""Sales orders: quotations, confirmation (customer check and stock reservation) and
+cancellation. Deliveries live in `deliveries.py`, invoices and payments in `invoicing.py`,
+returns in `returns.py`; lists and figures in `reads.py` and `analytics.py`. Services
+never commit: the caller's unit of work does. Problems name paths relative to each
+function's own arguments (`orderId`, `lines.2.quantity`).
+
+Amounts are Decimal throughout. Rounding, documented once here and used everywhere:
+a line's untaxed amount is quantity x unit price x (1 - discount/100) rounded to cents
+half-up; its tax is untaxed x tax percent/100 rounded to cents half-up; a document's
+untaxed, tax and total amounts are the sums of its rounded lines, so lines always add up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import batch
+from shared.codes import Code
+from shared.db import TenantId
+from shared.errors import InvalidInput, Problem, not_found
+from shared.outbox import emit
+from shared.validation import Checks
+from subgraphs.crm import api as crm
+from subgraphs.sales import rates
+from subgraphs.sales.events import SalesEvent
+from subgraphs.sales.models import (
+    EDITABLE,
+    OPEN,
+    DocumentKind,
+    InvoicingStatus,
+    OrderState,
+    SalesOrder,
+    SalesOrderLine,
+    TaxRate,
+)
+from subgraphs.sales.numbering import next_number
+from subgraphs.stock import api as stock
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def line_amounts(
+    quantity: Decimal, unit_price: Decimal, discount_percent: Decimal, tax_percent: Decimal
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(untaxed, tax, total) of one line, rounded as the module docstring says."""
+    untaxed = cents(quantity * unit_price * (100 - discount_percent) / 100)
+    tax = cents(untaxed * tax_percent / 100)
+    return untaxed, tax, untaxed + tax
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def is_stockable(line: SalesOrderLine) -> bool:
+    return line.product_type == stock.ProductType.STOCKABLE
+
+
+class OrderShortOfStock(InvalidInput):
+    """Stock cannot cover the order; names every short product. Nothing was written."""
+
+    def __init__(self, problems: Sequence[Problem], product_ids: Sequence[uuid.UUID]) -> None:
+        super().__init__(problems)
+        self.product_ids = list(product_ids)
+
+
+def onto_lines(exc: InvalidInput, positions: Sequence[int | None], field: str) -> InvalidInput:
+    """Stock's problems at `lines.{j}.…` of the stock lines we built, on the caller's
+    arguments: stock line j came from the caller's `lines.{positions[j]}` (its quantity is
+    the caller's quantity; anything else is about the line as a whole, `lineId`); a
+    problem of a line the caller did not name, or of none, goes to `field`."""
+
+    def moved(path: str | None) -> str:
+        head, _, rest = (path or "").partition(".")
+        index, _, leaf = rest.partition(".")
+        if head != "lines" or not index.isdigit() or int(index) >= len(positions):
+            return field
+        position = positions[int(index)]
+        if position is None:
+            return field
+        return f"lines.{position}.{'quantity' if leaf == 'quantity' else 'lineId'}"
+
+    problems = [replace(p, field=moved(p.field)) for p in exc.problems]
+    result = InvalidInput(list(dict.fromkeys(problems)))
+    result.__cause__ = exc
+    return result
+
+
+# --- quotations ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineInput:
+    product_id: uuid.UUID
+    quantity: Decimal
+    unit_price: Decimal | None = None
+    discount_percent: Decimal = ZERO
+    tax_rate_id: uuid.UUID | None = None
+    description: str | None = None
+
+
+async def _build_lines(
+    session: AsyncSession, tenant: TenantId, lines: Sequence[LineInput], checks: Checks
+) -> list[SalesOrderLine]:
+    if not lines:
+        checks.add("lines", Code.REQUIRED, "An order needs at least one line")
+        return []
+    products = await stock.products_by_id(session, tenant, list({ln.product_id for ln in lines}))
+    wanted_rates = list({ln.tax_rate_id for ln in lines if ln.tax_rate_id is not None})
+    tax_rates = await batch.by_id(session, TaxRate, tenant, wanted_rates)
+    built = []
+    for i, ln in enumerate(lines):
+        at = checks.at("lines", i)
+        product = products.get(ln.product_id)
+        if product is None:
+            at.extend(not_found("productId", "product"))
+        elif not product.active:
+            at.add("productId", Code.ARCHIVED, "The product is archived")
+        at.positive("quantity", ln.quantity)
+        if ln.unit_price is not None:
+            at.non_negative("unitPrice", ln.unit_price)
+        at.decimal_range("discountPercent", ln.discount_percent, ZERO, Decimal(100))
+        rate = tax_rates.get(ln.tax_rate_id) if ln.tax_rate_id is not None else None
+        if ln.tax_rate_id is not None and rate is None:
+            at.extend(not_found("taxRateId", "tax rate"))
+        if not checks.ok or product is None:
+            continue
+        unit_price = ln.unit_price if ln.unit_price is not None else product.sales_price
+        tax_percent = rate.percent if rate is not None else ZERO
+        untaxed, tax, total = line_amounts(
+            ln.quantity, unit_price, ln.discount_percent, tax_percent
+        )
+        built.append(
+            SalesOrderLine(
+                tenant_id=tenant,
+                id=uuid.uuid4(),
+                position=i + 1,
+                product_id=product.id,
+                product_type=product.type,
+                description=(ln.description or product.name).strip()[:2000],
+                quantity=ln.quantity,
+                unit_price=unit_price,
+                discount_percent=ln.discount_percent,
+                tax_rate_id=ln.tax_rate_id,
+                tax_percent=tax_percent,
+                untaxed=untaxed,
+                tax=tax,
+                total=total,
+                delivered_qty=ZERO,
+                returned_qty=ZERO,
+                invoiced_qty=ZERO,
+            )
+        )
+    return built
+
+
+def _set_totals(order: SalesOrder, lines: Sequence[SalesOrderLine]) -> None:
+    order.untaxed = sum((ln.untaxed for ln in lines), ZERO)
+    order.tax = sum((ln.tax for ln in lines), ZERO)
+    order.total = order.untaxed + order.tax
+
+
+async def create_sales_order(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    customer_id: uuid.UUID,
+    lines: Sequence[LineInput],
+    currency: str | None = None,
+    order_date: dt.date | None = None,
+    warehouse_id: uuid.UUID | None = None,
+    notes: str = "",
+    salesperson_id: uuid.UUID | None = None,
+) -> SalesOrder:
+    """A quotation. Unit prices default to the product's sales price; the currency to
+    the customer's; the warehouse to the tenant's first by code."""
+    checks = Checks()
+    customer = None
+    try:
+        customer = await crm.get_orderable_customer(session, tenant, customer_id)
+    except crm.CustomerNotOrderable as exc:
+        checks.extend(exc)
+    if currency is not None:
+        currency = checks.currency("currency", currency)
+    if warehouse_id is None:
+        page = await stock.list_warehouses(session, tenant, first=1, after=None)
+        if not page.rows:
+            checks.add("warehouseId", Code.REQUIRED, "Create a warehouse first")
+        else:
+            warehouse_id = page.rows[0].id
+    elif await stock.warehouse(session, tenant, warehouse_id) is None:
+        checks.extend(not_found("warehouseId", "warehouse"))
+    built = await _build_lines(session, tenant, lines, checks)
+    checks.raise_any()
+    assert customer is not None
+    assert warehouse_id is not None
+    day = order_date or today()
+    order = SalesOrder(
+        tenant_id=tenant,
+        id=uuid.uuid4(),
+        number=await next_number(session, tenant, DocumentKind.ORDER, day),
+        customer_id=customer.id,
+        warehouse_id=warehouse_id,
+        salesperson_id=salesperson_id,
+        currency=currency or customer.currency,
+        order_date=day,
+        status=OrderState.QUOTATION,
+        invoice_status=InvoicingStatus.NOT_INVOICED,
+        notes=notes,
+    )
+    _set_totals(order, built)
+    session.add(order)
+    await session.flush()
+    for ln in built:
+        ln.order_id = order.id
+    session.add_all(built)
+    await session.flush()
+    return order
+
+
+async def get_order(
+    session: AsyncSession, tenant: TenantId, order_id: uuid.UUID, *, lock: bool = False
+) -> SalesOrder:
+    """The order, fresh from the database (locked for update with `lock`); NOT_FOUND at
+    `orderId` when it is unknown or another tenant's."""
+    stmt = (
+        select(SalesOrder)
+        .where(SalesOrder.tenant_id == tenant, SalesOrder.id == order_id)
+        .execution_options(populate_existing=True)
+    )
+    order = await session.scalar(stmt.with_for_update() if lock else stmt)
+    if order is None:
+        raise not_found("orderId", "sales order")
+    return order
+
+
+async def order_lines(
+    session: AsyncSession, tenant: TenantId, order_id: uuid.UUID
+) -> list[SalesOrderLine]:
+    rows = await session.scalars(
+        select(SalesOrderLine)
+        .where(SalesOrderLine.tenant_id == tenant, SalesOrderLine.order_id == order_id)
+        .order_by(SalesOrderLine.position)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
+def require_state(order: SalesOrder, allowed: Sequence[OrderState], code: Code, what: str) -> None:
+    if order.status not in allowed:
+        raise InvalidInput.one(
+            "orderId", code, f"{what} ({order.number} is {order.status.replace('_', ' ')})"
+        )
+
+
+async def update_sales_order(
+    session: AsyncSession,
+    tenant: TenantId,
+    order_id: uuid.UUID,
+    *,
+    lines: Sequence[LineInput] | None = None,
+    notes: str | None = None,
+    order_date: dt.date | None = None,
+) -> SalesOrder:
+    """Only quotations (QUOTATION or SENT) are editable; lines, when given, replace all."""
+    order = await get_order(session, tenant, order_id, lock=True)
+    require_state(order, EDITABLE, Code.NOT_EDITABLE, "Only quotations can be edited")
+    checks = Checks()
+    built = await _build_lines(session, tenant, lines, checks) if lines is not None else None
+    checks.raise_any()
+    if built is not None:
+        await session.execute(
+            delete(SalesOrderLine).where(
+                SalesOrderLine.tenant_id == tenant, SalesOrderLine.order_id == order.id
+            )
+        )
+        for ln in built:
+            ln.order_id = order.id
+        session.add_all(built)
+        _set_totals(order, built)
+    if notes is not None:
+        order.notes = notes
+    if order_date is not None:
+        order.order_date = order_date
+    await session.flush()
+    return order
+
+
+async def send_sales_order(
+    session: AsyncSession, tenant: TenantId, order_id: uuid.UUID
+) -> SalesOrder:
+    order = await get_order(session, tenant, order_id, lock=True)
+    require_state(
+        order, (OrderState.QUOTATION,), Code.INVALID_STATE, "Only a new quotation can be sent"
+    )
+    order.status = OrderState.SENT
+    await session.flush()
+    return order
+
+
+# --- confirmation and cancellation --------------------------------------------------
+
+
+def demand_of(order: SalesOrder) -> stock.DocumentRef:
+    """The order as stock's demand document: its reservations and deliveries."""
+    return stock.DocumentRef("SalesOrder", order.id)
+
+
+async def short_of_stock(
+    session: AsyncSession,
+    tenant: TenantId,
+    exc: stock.InsufficientStock,
+    ordered: dict[uuid.UUID, Decimal],
+) -> OrderShortOfStock:
+    """Stock's shortfalls in the order's words: each product by SKU and name, with what
+    the order needs of it, at `orderId`."""
+    ids = list(dict.fromkeys(s.product_id for s in exc.shortfalls))
+    products = await stock.products_by_id(session, tenant, ids)
+    problems = []
+    for s in exc.shortfalls:
+        p = products.get(s.product_id)
+        label = f"{p.sku} ({p.name})" if p is not None else str(s.product_id)
+        problems.append(
+            Problem(
+                "orderId",
+                Code.INSUFFICIENT_STOCK,
+                f"{label}: {ordered.get(s.product_id, s.requested).normalize():f} needed, "
+                f"{s.available.normalize():f} available",
+            )
+        )
+    return OrderShortOfStock(problems, ids)
+
+
+def _needs(demand: Sequence[stock.DemandLine]) -> dict[uuid.UUID, Decimal]:
+    ordered: dict[uuid.UUID, Decimal] = {}
+    for d in demand:
+        ordered[d.product_id] = ordered.get(d.product_id, ZERO) + d.quantity
+    return ordered
+
+
+async def _reserve_available(
+    session: AsyncSession,
+    tenant: TenantId,
+    order: SalesOrder,
+    demand: list[stock.DemandLine],
+    first_failure: stock.InsufficientStock,
+) -> None:
+    """Backorder: reserve what is free, line by line in order, and leave the rest open."""
+    failure: stock.InsufficientStock | None = first_failure
+    for _ in range(5):
+        assert failure is not None
+        free = {s.product_id: s.available for s in failure.shortfalls}
+        partial = []
+        for d in demand:
+            if d.product_id not in free:
+                partial.append(d)
+                continue
+            take = min(d.quantity, free[d.product_id])
+            free[d.product_id] -= take
+            if take > 0:
+                partial.append(stock.DemandLine(d.line, d.product_id, d.location_id, take))
+        if not partial:
+            return
+        try:
+            await stock.reserve(session, tenant, demand=demand_of(order), lines=partial)
+            return
+        except stock.InsufficientStock as again:
+            # Someone took stock between our two attempts: plan again on what is left.
+            failure = again
+            demand = partial
+        except InvalidInput as exc:
+            raise onto_lines(exc, (), "orderId") from None
+    raise failure or first_failure
+
+
+async def confirm_sales_order(
+    session: AsyncSession,
+    tenant: TenantId,
+    order_id: uuid.UUID,
+    *,
+    allow_backorder: bool = False,
+    on: dt.date | None = None,
+    at: dt.datetime | None = None,
+) -> SalesOrder:
+    """Check the customer with CRM, fix the exchange rate, reserve every stockable line.
+
+    All or nothing: a shortfall raises `OrderShortOfStock` naming the products, unless
+    `allow_backorder`, in which case what is free is reserved and the rest stays open.
+    """
+    order = await get_order(session, tenant, order_id, lock=True)
+    require_state(order, EDITABLE, Code.INVALID_STATE, "Only quotations can be confirmed")
+    try:
+        await crm.get_orderable_customer(session, tenant, order.customer_id)
+    except crm.CustomerNotOrderable as exc:
+        # The customer is the order's: CRM's `customerId` is our `orderId`.
+        raise exc.under(None, {"customerId": "orderId"}) from None
+    day = on or today()
+    rate = await rates.rate_on(session, tenant, order.currency, day)
+    if rate is None:
+        base = await rates.base_currency(session, tenant)
+        raise rates.ExchangeRateMissing("orderId", order.currency, base, day)
+    lines = await order_lines(session, tenant, order.id)
+    location = await stock.stock_location(session, tenant, order.warehouse_id)
+    demand = [
+        stock.DemandLine(str(ln.id), ln.product_id, location, ln.quantity)
+        for ln in lines
+        if is_stockable(ln)
+    ]
+    if demand:
+        try:
+            await stock.reserve(session, tenant, demand=demand_of(order), lines=demand)
+        except stock.InsufficientStock as exc:
+            if not allow_backorder:
+                raise await short_of_stock(session, tenant, exc, _needs(demand)) from None
+            await _reserve_available(session, tenant, order, demand, exc)
+        except InvalidInput as exc:
+            raise onto_lines(exc, (), "orderId") from None
+    order.status = OrderState.CONFIRMED
+    order.exchange_rate = rate
+    order.confirmed_at = at or dt.datetime.now(dt.UTC)
+    await session.flush()
+    await emit(
+        session,
+        tenant,
+        type=SalesEvent.ORDER_CONFIRMED,
+        aggregate_type="SalesOrder",
+        aggregate_id=order.id,
+        payload={
+            "number": order.number,
+            "customerId": str(order.customer_id),
+            "currency": order.currency,
+            "total": str(order.total),
+            "exchangeRate": str(rate),
+            "backorder": allow_backorder,
+        },
+    )
+    return order
+
+
+async def cancel_sales_order(
+    session: AsyncSession, tenant: TenantId, order_id: uuid.UUID
+) -> SalesOrder:
+    """Cancel and release the order's reservations; refused once anything is delivered."""
+    order = await get_order(session, tenant, order_id, lock=True)
+    if order.status == OrderState.CANCELLED:
+        raise InvalidInput.one("orderId", Code.INVALID_STATE, "The order is already cancelled")
+    lines = await order_lines(session, tenant, order.id)
+    if any(ln.delivered_qty > 0 for ln in lines):
+        raise InvalidInput.one(
+            "orderId", Code.ALREADY_DELIVERED, "Goods were delivered: return them instead"
+        )
+    if order.status in OPEN:
+        await stock.release(session, tenant, demand=demand_of(order))
+    order.status = OrderState.CANCELLED
+    await session.flush()
+    return order

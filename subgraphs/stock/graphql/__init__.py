@@ -1,0 +1,1 @@
+"""Stock's GraphQL layer: the only part of the domain that knows Strawberry."""

@@ -1,0 +1,120 @@
+"""Stock's queries: thin — parse the arguments, read through the service, map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from shared.graphql.ids import parse_opt_id
+from shared.graphql.relay import Connection
+from shared.graphql.resolvers import read, reference
+from subgraphs.stock import reads
+from subgraphs.stock.graphql import loaders
+from subgraphs.stock.graphql.inputs import ProductFilter, ProductOrder, StockMoveFilter
+from subgraphs.stock.graphql.types import (
+    READ,
+    LowStockAlert,
+    Product,
+    ReplenishmentSuggestion,
+    StockMove,
+    StockValuation,
+    Warehouse,
+)
+from subgraphs.stock.models import AlertStatus
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def products(
+        self,
+        info: Info[Any, Any],
+        first: int | None = None,
+        after: str | None = None,
+        filter: ProductFilter | None = None,
+        order_by: ProductOrder | None = None,
+    ) -> Connection[Product]:
+        f = (filter or ProductFilter()).to_filter()
+        order = order_by or ProductOrder()
+        page = await read(
+            info,
+            READ,
+            lambda s, t: reads.list_products(
+                s,
+                t,
+                filter=f,
+                order_by=order.field,
+                descending=order.descending(),
+                first=first,
+                after=after,
+            ),
+        )
+        return Connection.of(page, Product.from_model)
+
+    @strawberry.field
+    async def product(self, info: Info[Any, Any], id: strawberry.ID) -> Product | None:
+        return await reference(info, READ, loaders.products, id, Product.from_model)
+
+    @strawberry.field
+    async def warehouses(
+        self, info: Info[Any, Any], first: int | None = None, after: str | None = None
+    ) -> Connection[Warehouse]:
+        page = await read(
+            info, READ, lambda s, t: reads.list_warehouses(s, t, first=first, after=after)
+        )
+        return Connection.of(page, Warehouse.from_model)
+
+    @strawberry.field
+    async def stock_moves(
+        self,
+        info: Info[Any, Any],
+        first: int | None = None,
+        after: str | None = None,
+        filter: StockMoveFilter | None = None,
+    ) -> Connection[StockMove]:
+        f = (filter or StockMoveFilter()).to_filter()
+        page = await read(
+            info, READ, lambda s, t: reads.list_moves(s, t, filter=f, first=first, after=after)
+        )
+        return Connection.of(page, StockMove.from_model)
+
+    @strawberry.field
+    async def low_stock_alerts(
+        self,
+        info: Info[Any, Any],
+        status: AlertStatus | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[LowStockAlert]:
+        page = await read(
+            info,
+            READ,
+            lambda s, t: reads.list_alerts(s, t, status=status, first=first, after=after),
+        )
+        return Connection.of(page, LowStockAlert.from_model)
+
+    @strawberry.field
+    async def replenishment_suggestions(
+        self, info: Info[Any, Any], warehouse_id: strawberry.ID | None = None
+    ) -> list[ReplenishmentSuggestion]:
+        rows = await read(
+            info,
+            READ,
+            lambda s, t: reads.replenishment_suggestions(
+                s, t, warehouse_id=parse_opt_id(warehouse_id)
+            ),
+        )
+        return [ReplenishmentSuggestion.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def stock_valuation(
+        self, info: Info[Any, Any], warehouse_id: strawberry.ID | None = None
+    ) -> StockValuation:
+        rows = await read(
+            info,
+            READ,
+            lambda s, t: reads.stock_valuation(s, t, warehouse_id=parse_opt_id(warehouse_id)),
+        )
+        return StockValuation.of(rows)

@@ -1,0 +1,353 @@
+"""What other domains and stock's own mutations do to stock: reserve and release for a
+demand, deliver and consume out of stock, receive, produce and take returns into it,
+transfer between locations and adjust to a count. Each builds a `ledger.Plan` and runs it
+atomically; problems name paths relative to the operation's arguments."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.codes import Code
+from shared.db import TenantId
+from shared.validation import Checks
+from subgraphs.stock.ledger import (
+    CountLine,
+    DemandLine,
+    DocumentRef,
+    Move,
+    Paths,
+    Plan,
+    SupplyLine,
+    atomically,
+    execute,
+    lock_levels,
+    reservations,
+    validate,
+)
+from subgraphs.stock.models import ZERO, LocationKind, StockMove, q4
+from subgraphs.stock.warehouses import virtual_location
+
+_ANY_PLACES = 28
+"""As many decimal places as a Decimal holds by default."""
+
+
+def _line(i: int, *, quantity: str = "quantity", side: str) -> Paths:
+    at = f"lines.{i}"
+    return Paths(
+        quantity=f"{at}.{quantity}",
+        product=f"{at}.productId",
+        from_location=f"{at}.locationId" if side == "from" else None,
+        to_location=f"{at}.locationId" if side == "to" else None,
+    )
+
+
+# --- demands: reserve, release, deliver, consume ------------------------------------
+
+
+async def reserve(
+    session: AsyncSession, tenant: TenantId, *, demand: DocumentRef, lines: Sequence[DemandLine]
+) -> None:
+    """Reserve every line or none; raises `InsufficientStock` naming each shortfall at
+    `lines.{i}.quantity`."""
+    plan = Plan()
+    checks = Checks()
+    for i, line in enumerate(lines):
+        paths = _line(i, side="from")
+        checks.positive(paths.quantity, line.quantity)
+        key = (line.product_id, line.location_id)
+        plan.reserved[key] += line.quantity
+        plan.paths.setdefault(key, paths)
+        plan.fields.setdefault(key, paths.quantity)
+        plan.reserve_rows.append((demand, line))
+    checks.raise_any()
+
+    async def run() -> None:
+        await execute(session, tenant, plan, actor=None)
+
+    await atomically(session, run)
+
+
+async def release(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    demand: DocumentRef,
+    lines: Sequence[str] | None = None,
+) -> Decimal:
+    """Give back what `demand` (or only its `lines`) holds; returns the quantity freed."""
+
+    async def run() -> Decimal:
+        held = await reservations(session, tenant, demand, lines)
+        if not held:
+            return ZERO
+        await lock_levels(session, tenant, {(r.product_id, r.location_id) for r in held})
+        # Re-read under the level locks: every writer of a reservation holds its level's.
+        held = await reservations(session, tenant, demand, lines)
+        plan = Plan()
+        for r in held:
+            plan.reserved[(r.product_id, r.location_id)] -= r.quantity
+            plan.consume_rows[r.id] = ZERO
+        await execute(session, tenant, plan, actor=None)
+        return sum((r.quantity for r in held), ZERO)
+
+    return await atomically(session, run)
+
+
+async def _take(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    demand: DocumentRef,
+    lines: Sequence[DemandLine],
+    to_kind: LocationKind,
+    actor: uuid.UUID | None,
+) -> list[StockMove]:
+    checks = Checks()
+    for i, line in enumerate(lines):
+        checks.positive(f"lines.{i}.quantity", line.quantity)
+    checks.raise_any()
+
+    async def run() -> list[StockMove]:
+        target = await virtual_location(session, tenant, to_kind)
+        wanted = {ln.line for ln in lines}
+        held = await reservations(session, tenant, demand, wanted)
+        await lock_levels(session, tenant, {(r.product_id, r.location_id) for r in held})
+        held = await reservations(session, tenant, demand, wanted)
+        by_key = {(r.demand_line, r.product_id, r.location_id): r for r in held}
+        remaining = {r.id: r.quantity for r in held}
+        plan = Plan()
+        for i, line in enumerate(lines):
+            plan.moves.append(
+                Move(
+                    line.product_id,
+                    line.location_id,
+                    target,
+                    line.quantity,
+                    _line(i, side="from"),
+                    source=demand,
+                    line=line.line,
+                    internal_from=True,
+                )
+            )
+            r = by_key.get((line.line, line.product_id, line.location_id))
+            if r is not None:
+                used = min(remaining[r.id], line.quantity)
+                remaining[r.id] -= used
+                plan.consume_rows[r.id] = remaining[r.id]
+                plan.reserved[(line.product_id, line.location_id)] -= used
+        return await execute(session, tenant, plan, actor=actor)
+
+    return await atomically(session, run)
+
+
+async def deliver(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    demand: DocumentRef,
+    lines: Sequence[DemandLine],
+    actor: uuid.UUID | None = None,
+) -> list[StockMove]:
+    """Done moves to the customer, consuming the demand's reservation first; partial
+    quantities are fine, and any excess over the reservation needs free stock."""
+    return await _take(
+        session, tenant, demand=demand, lines=lines, to_kind=LocationKind.CUSTOMER, actor=actor
+    )
+
+
+async def consume(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    demand: DocumentRef,
+    lines: Sequence[DemandLine],
+    actor: uuid.UUID | None = None,
+) -> list[StockMove]:
+    """`deliver`, but into production (components consumed by a production order)."""
+    return await _take(
+        session, tenant, demand=demand, lines=lines, to_kind=LocationKind.PRODUCTION, actor=actor
+    )
+
+
+# --- supplies: receive, return, produce ---------------------------------------------
+
+
+async def _supply(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    source: DocumentRef | None,
+    lines: Sequence[SupplyLine],
+    from_kind: LocationKind,
+    actor: uuid.UUID | None,
+) -> list[StockMove]:
+    checks = Checks()
+    for i, line in enumerate(lines):
+        # Any number of places: a computed unit cost is rounded as numeric(18,4) stores it.
+        checks.non_negative(f"lines.{i}.unitCost", line.unit_cost, decimals=_ANY_PLACES)
+    checks.raise_any()
+
+    async def run() -> list[StockMove]:
+        origin = await virtual_location(session, tenant, from_kind)
+        plan = Plan(revalue=True)
+        for i, line in enumerate(lines):
+            plan.moves.append(
+                Move(
+                    line.product_id,
+                    origin,
+                    line.location_id,
+                    line.quantity,
+                    _line(i, side="to"),
+                    unit_cost=q4(line.unit_cost),
+                    source=source,
+                    internal_to=True,
+                )
+            )
+        return await execute(session, tenant, plan, actor=actor)
+
+    return await atomically(session, run)
+
+
+async def receive(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    source: DocumentRef | None,
+    lines: Sequence[SupplyLine],
+    actor: uuid.UUID | None = None,
+) -> list[StockMove]:
+    """Done moves from the supplier; each product's average cost absorbs the receipt."""
+    return await _supply(
+        session, tenant, source=source, lines=lines, from_kind=LocationKind.SUPPLIER, actor=actor
+    )
+
+
+async def return_from_customer(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    source: DocumentRef | None,
+    lines: Sequence[SupplyLine],
+    actor: uuid.UUID | None = None,
+) -> list[StockMove]:
+    """Goods a customer sends back: done moves from the CUSTOMER location, the reverse of a
+    delivery. Valued at `unit_cost` (callers pass the current average to keep it)."""
+    return await _supply(
+        session, tenant, source=source, lines=lines, from_kind=LocationKind.CUSTOMER, actor=actor
+    )
+
+
+async def produce(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    source: DocumentRef | None,
+    lines: Sequence[SupplyLine],
+    actor: uuid.UUID | None = None,
+) -> list[StockMove]:
+    """Finished goods out of production, valued at `unit_cost` like a receipt."""
+    return await _supply(
+        session,
+        tenant,
+        source=source,
+        lines=lines,
+        from_kind=LocationKind.PRODUCTION,
+        actor=actor,
+    )
+
+
+# --- inside the company: transfer, adjust -------------------------------------------
+
+
+async def transfer(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    product_id: uuid.UUID,
+    from_location_id: uuid.UUID,
+    to_location_id: uuid.UUID,
+    quantity: Decimal,
+    actor: uuid.UUID | None = None,
+) -> StockMove:
+    """Move free (unreserved) stock between two internal locations."""
+    move = Move(
+        product_id,
+        from_location_id,
+        to_location_id,
+        quantity,
+        Paths("quantity", "productId", "fromLocationId", "toLocationId"),
+        internal_from=True,
+        internal_to=True,
+    )
+    plan = Plan(moves=[move])
+
+    async def run() -> StockMove:
+        return (await execute(session, tenant, plan, actor=actor))[0]
+
+    return await atomically(session, run)
+
+
+async def adjust(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    location_id: uuid.UUID,
+    lines: Sequence[CountLine],
+    actor: uuid.UUID | None = None,
+    source: DocumentRef | None = None,
+) -> list[StockMove]:
+    """Make the location's on-hand equal the counts, posting the differences to or from
+    the ADJUSTMENT location at the product's current cost (the average is unchanged)."""
+    checks = Checks()
+    for i, line in enumerate(lines):
+        checks.non_negative(f"lines.{i}.countedQuantity", line.counted_quantity)
+    if len({ln.product_id for ln in lines}) != len(lines):
+        checks.add("lines", Code.DUPLICATE, "Count each product once")
+    checks.raise_any()
+
+    def paths(i: int, *, to: bool = False) -> Paths:
+        where = "locationId"
+        at = f"lines.{i}"
+        return Paths(
+            f"{at}.countedQuantity",
+            f"{at}.productId",
+            from_location=None if to else where,
+            to_location=where if to else None,
+        )
+
+    async def run() -> list[StockMove]:
+        adjustment = await virtual_location(session, tenant, LocationKind.ADJUSTMENT)
+        # Validate products and the location before reading any level.
+        probe = Plan()
+        for i, ln in enumerate(lines):
+            probe.reserved[(ln.product_id, location_id)] = ZERO
+            probe.paths[(ln.product_id, location_id)] = paths(i)
+        await validate(session, tenant, probe)
+        levels = await lock_levels(session, tenant, {(ln.product_id, location_id) for ln in lines})
+        plan = Plan()
+        for i, ln in enumerate(lines):
+            diff = ln.counted_quantity - levels[(ln.product_id, location_id)].on_hand
+            if diff > 0:
+                plan.moves.append(
+                    Move(
+                        ln.product_id,
+                        adjustment,
+                        location_id,
+                        diff,
+                        paths(i, to=True),
+                        source=source,
+                    )
+                )
+            elif diff < 0:
+                plan.moves.append(
+                    Move(ln.product_id, location_id, adjustment, -diff, paths(i), source=source)
+                )
+        if not plan.moves:
+            return []
+        return await execute(session, tenant, plan, actor=actor)
+
+    return await atomically(session, run)
