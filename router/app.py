@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import json
 import time
 import uuid
@@ -38,6 +39,7 @@ from router.plan import plan_to_dict
 from router.settings import RouterSettings
 from router.supergraph import Supergraph, load_supergraph
 from router.transport import REQUEST_ID, HttpTransport, Transport, to_json
+from shared.codes import Code
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 GRAPHIQL = """<!doctype html>
@@ -256,7 +258,7 @@ def _too_large(size: int, limit: int) -> dict[str, Any]:
                 "message": f"The response would be {size} bytes, over the limit of {limit}:"
                 " ask for fewer objects or fields.",
                 "extensions": {
-                    "code": "RESPONSE_TOO_LARGE",
+                    "code": str(Code.RESPONSE_TOO_LARGE),
                     "limit": "responseBytes",
                     "value": size,
                     "max": limit,
@@ -376,9 +378,12 @@ async def metrics_endpoint(state: RouterAppState, _: Request) -> Response:
 
 
 @asynccontextmanager
-async def _close_transports(
-    transports: Mapping[str, Transport], _: Starlette
-) -> AsyncIterator[None]:
+async def _lifespan(transports: Mapping[str, Transport], _: Starlette) -> AsyncIterator[None]:
+    # What startup made (schemas, the supergraph, subgraph apps) lives as long as the
+    # process: out of the collector's sight, a full collection (which holds the GIL,
+    # so the event loop, for its whole length) walks only what requests made.
+    gc.collect()
+    gc.freeze()
     yield
     for transport in transports.values():
         close = getattr(transport, "aclose", None)
@@ -424,7 +429,7 @@ def create_router_app(
             Route("/ready", partial(ready, state)),
             Route("/metrics", partial(metrics_endpoint, state)),
         ],
-        lifespan=partial(_close_transports, transports),
+        lifespan=partial(_lifespan, transports),
     )
     app.state.router = router
     app.state.settings = settings

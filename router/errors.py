@@ -11,10 +11,12 @@ from typing import Any
 
 import structlog
 
+from shared.codes import Code
+
 log = structlog.get_logger("nexo.router")
 
 INTERNAL_MESSAGE = "Internal server error"
-INTERNAL_CODE = "INTERNAL_SERVER_ERROR"
+INTERNAL_CODE = str(Code.INTERNAL_SERVER_ERROR)
 
 
 def log_internal(event: str, exc: BaseException, request_id: str | None, **context: Any) -> None:

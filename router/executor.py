@@ -26,6 +26,7 @@ from graphql import (
 from router import plan as p
 from router.errors import internal_error, log_internal
 from router.transport import REQUEST_ID, Transport, TransportError, to_json
+from shared.codes import Code
 
 Json = Any
 FetchObserver = Callable[[str, float, bool], None]
@@ -365,7 +366,7 @@ def _failures(
         {
             "message": f"subgraph {service} failed: {reason}",
             "path": path,
-            "extensions": {"serviceName": service, "code": "SUBGRAPH_FETCH_FAILED"},
+            "extensions": {"serviceName": service, "code": str(Code.SUBGRAPH_FETCH_FAILED)},
         }
         for path in paths
     ]

@@ -56,9 +56,10 @@ from router.query_planner import INTROSPECTION_ROOTS, PlanCache, document_key
 from router.shaping import Shaper
 from router.supergraph import Supergraph
 from router.transport import REQUEST_ID, Transport
+from shared.codes import Code
 
 T = TypeVar("T")
-TIMEOUT_CODE = "TIMEOUT"
+TIMEOUT_CODE = str(Code.TIMEOUT)
 _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 
 FORWARDED_HEADERS = ("authorization", REQUEST_ID, "idempotency-key")
@@ -239,13 +240,11 @@ class Router:
                 result = await self._execute(
                     query, variables, operation_name, sent, allowed_operations
                 )
-        except TimeoutError:
-            if not deadline.expired():
-                raise
-            assert self.limits.deadline_seconds is not None
-            body = {"errors": [timeout_error(self.limits.deadline_seconds)], "data": None}
-            return RouterResult(body, operation_name, refused="deadlineSeconds")
         except Exception as exc:
+            if isinstance(exc, TimeoutError) and deadline.expired():
+                assert self.limits.deadline_seconds is not None
+                body = {"errors": [timeout_error(self.limits.deadline_seconds)], "data": None}
+                return RouterResult(body, operation_name, refused="deadlineSeconds")
             # A fault of ours, not the client's: whatever ran of the operation is lost,
             # the client learns only the request id that finds the logged traceback.
             request_id = sent.get(REQUEST_ID)

@@ -8,9 +8,9 @@ previous one twice costs time linear in its size, and is refused for what its
 expansion would be.
 
 Order, cheapest first: the document's size, tokens and comments while it is parsed
-(`parse_document`); then, still before validation, `check_document`: depth, aliases,
-root and mutation fields, directives per element, duplicate fields per selection set
-and introspection list nesting; after validation and variable coercion,
+(`parse_document`); then, still before validation, `check_document`: directives per
+element, mutation and root fields, depth, aliases, introspection list nesting and
+repeats of one field per selection set; after validation and variable coercion,
 `estimate_cost`. HTTP-level limits (body size, JSON nesting) and the response size,
 deadline and planning budget are read from the same `OperationLimits`.
 
@@ -71,7 +71,9 @@ from graphql import (
     parse,
 )
 
-CODE = "OPERATION_TOO_COMPLEX"
+from shared.codes import Code
+
+CODE = str(Code.OPERATION_TOO_COMPLEX)
 SLICING_ARGUMENTS = ("first", "last")
 INTROSPECTION_LISTS = frozenset(
     {"types", "fields", "args", "inputFields", "interfaces", "possibleTypes", "enumValues"}
@@ -99,9 +101,10 @@ class OperationLimits:
     """Root fields of a mutation: so one request cannot run 50 logins."""
     directives: int | None = 4
     """Directives on one field, fragment or operation."""
-    duplicate_fields: int | None = 5
-    """Selections of one response key (or spreads of one fragment) in one selection
-    set: validation compares such fields pairwise."""
+    duplicate_fields: int | None = 20
+    """Selections of one response key in one selection set, fragments spread or
+    inlined there included: validation compares such fields pairwise (50 copies of
+    one field cost it a quarter of a second)."""
     introspection_lists: int | None = 3
     """Nested list fields (`types`, `fields`, `args`...) under `__schema`/`__type`."""
     tokens: int | None = 1000
@@ -359,8 +362,8 @@ def _root_fields(
     return count(op.selection_set.selections, frozenset())
 
 
-def _literal_checks(doc: DocumentNode, limits: OperationLimits) -> None:
-    """Directives per element and repeats per selection set: each node once."""
+def _directive_checks(doc: DocumentNode, limits: OperationLimits) -> None:
+    """Directives per element: each node once."""
     pending: list[Node] = list(doc.definitions)
     while pending:
         node = pending.pop()
@@ -369,20 +372,59 @@ def _literal_checks(doc: DocumentNode, limits: OperationLimits) -> None:
         for var in getattr(node, "variable_definitions", None) or ():
             _check("directives", len(var.directives or ()), limits.directives)
         selection_set = getattr(node, "selection_set", None)
-        if selection_set is None:
-            continue
-        seen: dict[str, int] = {}
-        for sel in selection_set.selections:
+        if selection_set is not None:
+            pending.extend(selection_set.selections)
+
+
+class _RepeatWalk:
+    """How often each response key is selected in each selection set, counting the
+    fields of the fragments spread or inlined there (each fragment counted once, and
+    reused). Validation compares the fields of one response key pairwise."""
+
+    def __init__(
+        self, fragments: Mapping[str, FragmentDefinitionNode], limits: OperationLimits
+    ) -> None:
+        self.fragments = fragments
+        self.limit = limits.duplicate_fields
+        self.memo: dict[str, dict[str, int]] = {}
+        self.walking: set[str] = set()
+
+    def check(self, counts: Mapping[str, int]) -> None:
+        _check("duplicateFields", max(counts.values(), default=0), self.limit)
+
+    def fragment(self, name: str) -> dict[str, int]:
+        found = self.memo.get(name)
+        if found is not None:
+            return found
+        frag = self.fragments.get(name)
+        if frag is None or name in self.walking:
+            return {}
+        self.walking.add(name)
+        try:
+            counts = self.merged(frag.selection_set.selections)
+        finally:
+            self.walking.discard(name)
+        self.check(counts)
+        self.memo[name] = counts
+        return counts
+
+    def merged(self, sels: tuple[SelectionNode, ...]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+
+        def add(more: Mapping[str, int]) -> None:
+            for key, n in more.items():
+                counts[key] = min(counts.get(key, 0) + n, _CAP)
+
+        for sel in sels:
             if isinstance(sel, FieldNode):
-                key = (sel.alias or sel.name).value
+                add({(sel.alias or sel.name).value: 1})
+                if sel.selection_set is not None:
+                    self.check(self.merged(sel.selection_set.selections))
+            elif isinstance(sel, InlineFragmentNode):
+                add(self.merged(sel.selection_set.selections))
             elif isinstance(sel, FragmentSpreadNode):
-                key = "..." + sel.name.value
-            else:
-                key = ""
-            if key:
-                seen[key] = seen.get(key, 0) + 1
-                _check("duplicateFields", seen[key], limits.duplicate_fields)
-            pending.append(sel)
+                add(self.fragment(sel.name.value))
+        return counts
 
 
 def check_document(schema: GraphQLSchema, doc: DocumentNode, limits: OperationLimits) -> None:
@@ -390,9 +432,10 @@ def check_document(schema: GraphQLSchema, doc: DocumentNode, limits: OperationLi
 
     Runs before validation, so it copes with unknown fields, types and fragments
     (they count as leaves) and with fragment cycles (counted once)."""
-    _literal_checks(doc, limits)
+    _directive_checks(doc, limits)
     fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
     walk = _ShapeWalk(schema, fragments)
+    repeats = _RepeatWalk(fragments, limits)
     for op in doc.definitions:
         if not isinstance(op, OperationDefinitionNode):
             continue
@@ -408,6 +451,11 @@ def check_document(schema: GraphQLSchema, doc: DocumentNode, limits: OperationLi
         _check("aliases", shape.aliases, limits.aliases)
         _check("rootFields", roots, limits.root_fields)
         _check("introspectionLists", shape.introspection_lists, limits.introspection_lists)
+        if limits.duplicate_fields is not None:
+            repeats.check(repeats.merged(op.selection_set.selections))
+    if limits.duplicate_fields is not None:
+        for name in fragments:  # validation compares within unused fragments too
+            repeats.fragment(name)
 
 
 # -- cost, after validation ------------------------------------------------------

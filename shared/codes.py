@@ -33,6 +33,7 @@ class Code(StrEnum):
         "The operation exceeds a limit (depth, aliases, cost, tokens, ...).",
     )
     TIMEOUT = "TIMEOUT", "The request ran past its deadline; its work was cancelled."
+    RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE", "The answer would exceed the response size limit."
 
     # --- payload errors: presence and shape of values --------------------------------
     NOT_FOUND = "NOT_FOUND", "No object with this id in the caller's tenant."
@@ -72,6 +73,7 @@ class Code(StrEnum):
     UNKNOWN_PERMISSION = "UNKNOWN_PERMISSION", "No such permission exists."
     BUILTIN_ROLE = "BUILTIN_ROLE", "Built-in roles cannot be changed."
     CANNOT_DEACTIVATE_SELF = "CANNOT_DEACTIVATE_SELF", "A user cannot deactivate themselves."
+    SIGNUP_CLOSED = "SIGNUP_CLOSED", "Sign-up or invitations are not open here (NEXO_SIGNUP)."
 
     # --- crm -------------------------------------------------------------------------
     LEAD_CLOSED = "LEAD_CLOSED", "The lead is converted or lost."

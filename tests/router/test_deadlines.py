@@ -196,7 +196,10 @@ async def test_sigterm_is_honoured_within_seconds(
     code = f"from router.app import serve_supergraph; serve_supergraph({str(path)!r}, port={port})"
     # Without the limits, the fragment bomb reaches the planner, which plans each
     # fragment once.
-    env = {"NEXO_LIMIT_ALIASES": "off", "NEXO_LIMIT_COST": "off", "PATH": "/usr/bin:/bin"}
+    env = {"PATH": "/usr/bin:/bin"}
+    env |= dict.fromkeys(
+        ("NEXO_LIMIT_ALIASES", "NEXO_LIMIT_DUPLICATE_FIELDS", "NEXO_LIMIT_COST"), "off"
+    )
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", code, stderr=asyncio.subprocess.DEVNULL, env=env
     )

@@ -207,11 +207,32 @@ async def test_huge_and_repetitive_documents_are_refused(shop_graph: Supergraph)
     assert error["extensions"] == {
         "code": "OPERATION_TOO_COMPLEX",
         "limit": "duplicateFields",
-        "value": 6,
-        "max": 5,
+        "value": 500,
+        "max": 20,
     }
-    error = await refusal(router, "{ " + "customers { totalCount } " * 200 + "}")
+    nested = "{ customers { edges { node { " + "contacts { id } " * 150 + "} } } }"
+    error = await refusal(router, nested)
     assert error["extensions"]["limit"] == "duplicateFields"
+    # Repeats through fragments count as well: each fragment is counted once.
+    spreads = " ".join(f"...F{i}" for i in range(45))
+    fragments = " ".join(
+        f"fragment F{i} on Customer {{ contacts {{ name }} contacts {{ id }} }}" for i in range(45)
+    )
+    query = "{ customers { edges { node { " + spreads + " } } } } " + fragments
+    error = await refusal(router, query)
+    assert error["extensions"] | {"max": 20} == {
+        "code": "OPERATION_TOO_COMPLEX",
+        "limit": "duplicateFields",
+        "value": 90,
+        "max": 20,
+    }
+    # Twenty fragments that each select `id` and `__typename` (Relay, Apollo Client) pass.
+    colocated = " ".join(f"fragment C{i} on Customer {{ __typename id name }}" for i in range(19))
+    spread = " ".join(f"...C{i}" for i in range(19))
+    query = (
+        "{ customers(first: 1) { edges { node { id __typename " + spread + " } } } } " + colocated
+    )
+    assert "errors" not in (await router.execute(query)).body
     commented = "{ __typename }" + "\n# padding" * 2000
     assert (await refusal(router, commented))["extensions"]["limit"] == "comments"
     assert calls == []

@@ -59,7 +59,12 @@ def _extension_code(node: ast.AST) -> str | None:
 def _codes_used(tree: ast.AST) -> Iterator[tuple[int, str, bool]]:
     """(line, literal, positional) for every string literal standing where a code goes:
     `Problem(field, code, message)` and its kin, `code=` of those, and the `code` of an
-    `extensions` mapping."""
+    `extensions` mapping, and a module constant named `…CODE`."""
+    for top in getattr(tree, "body", []):
+        if isinstance(top, ast.Assign) and (lit := _literal(top.value)) is not None:
+            names = [getattr(t, "id", "") for t in top.targets]
+            if any(n.endswith("CODE") for n in names) and CODE_LIKE.match(lit):
+                yield top.lineno, lit, True
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
