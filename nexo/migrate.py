@@ -68,6 +68,8 @@ async def migrate(owner: URL, app: URL, settings: Settings, *, revision: str = "
         await ensure_app_role(engine, settings, app)
         async with engine.begin() as conn:
             await conn.run_sync(_upgrade, revision)
+        if settings.signing_keys == "managed":
+            return  # keys are created and rotated by the operator (`nexo keys rotate`)
         async with engine.begin() as conn:
             from sqlalchemy.ext.asyncio import AsyncSession
 

@@ -68,7 +68,16 @@ class GracefulServer(uvicorn.Server):
 
 
 async def _serve_app(app: object, host: str, port: int) -> None:
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="auto")  # type: ignore[arg-type]
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        log_config=None,
+        lifespan="auto",
+        # In-flight requests get a few seconds after SIGTERM (each is bounded by the
+        # router's deadline anyway); then the process exits.
+        timeout_graceful_shutdown=5,
+    )
     await GracefulServer(config).serve()
 
 
@@ -85,8 +94,14 @@ async def serve(settings: Settings, *, host: str, port: int, demo: bool) -> None
             in_process_transports(graph, runtime),
             dev=settings.dev,
         )
+        # Notifications: its PDF documents beside /graphql, its worker in the background
+        # (in split mode the notifications subgraph's own app does both).
+        from subgraphs.notifications import api as notifications
+
+        app.router.routes.extend(notifications.document_routes(runtime))
         console.log(f"NEXO listening on http://{host}:{port}/graphql")
-        await _serve_app(app, host, port)
+        async with notifications.running(runtime.db):
+            await _serve_app(app, host, port)
 
 
 async def serve_subgraph(settings: Settings, *, name: str, host: str, port: int) -> None:

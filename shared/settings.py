@@ -1,8 +1,11 @@
-"""Process settings: every environment variable NEXO reads, declared once in `VARIABLES`.
+"""Process settings, and every environment variable NEXO reads declared once:
+`ALL_VARIABLES` = the process settings parsed here (`VARIABLES`) + the router's and the
+notification worker's, which their own modules parse (tests check the names agree).
 
-`docs/configuration.md` is generated from `VARIABLES` (`python -m nexo.config`) and a test
-fails when it is stale; `nexo config show` prints the effective values, secrets masked.
-A secret may also come from a file named by `<NAME>_FILE` (a Docker or Kubernetes secret).
+`docs/configuration.md` is generated from them (`python -m nexo.config`) and a test fails
+when it is stale; `nexo config show` prints the effective values, secrets masked.
+A secret read here may also come from a file named by `<NAME>_FILE` (a Docker or
+Kubernetes secret).
 
 `NEXO_ENV=production` refuses the development defaults (`development_defaults`):
 `get_settings()` raises `ConfigurationError` naming each one and how to fix it.
@@ -34,10 +37,11 @@ class Variable:
     """How the default reads in the reference (`docs/configuration.md`)."""
     meaning: str
     secret: bool = False
-    """Masked by `nexo config show`; may be given as `<name>_FILE` too."""
+    """Masked by `nexo config show`; if this module reads it, `<name>_FILE` works too."""
     choices: tuple[str, ...] = ()
     reader: str = "shared.settings"
-    """The module that parses it (tests check that module's names and defaults)."""
+    """The module that parses it. For another module's variables the default is that
+    module's (`nexo.config.reader_defaults`): declared here are the name and meaning."""
 
 
 VARIABLES: tuple[Variable, ...] = (
@@ -120,6 +124,51 @@ VARIABLES: tuple[Variable, ...] = (
         choices=("open", "invite", "closed"),
     ),
     Variable(
+        "NEXO_REVOCATION_CACHE_SECONDS",
+        "5",
+        "`5`",
+        "seconds a process trusts its copy of a tenant's token revocations: a logout,"
+        " deactivation or role change stops old access tokens within this bound elsewhere"
+        " (at once in the process that made it)",
+    ),
+    Variable(
+        "NEXO_RATE_LIMIT",
+        "600",
+        "`600`",
+        "subgraph requests a minute per user (ten times that per tenant, a fifth per"
+        " anonymous source address), in PostgreSQL token buckets; `off` switches it off."
+        " Login, refresh, sign-up and invitations have stricter fixed limits",
+    ),
+    Variable(
+        "NEXO_INTERNAL_SECRET",
+        None,
+        "unset: subgraphs accept direct calls",
+        "the secret the router signs its calls to subgraphs with; when set, subgraphs"
+        " refuse any HTTP call without a valid router credential (including `_entities`)",
+        secret=True,
+    ),
+    Variable(
+        "NEXO_TRUSTED_PROXIES",
+        "",
+        "none",
+        "comma-separated addresses or networks of proxies in front of the router whose"
+        " `X-Forwarded-For` is believed; otherwise the client is the connection's peer",
+    ),
+    Variable(
+        "NEXO_PERSISTED_QUERIES",
+        "apq",
+        "`apq`",
+        "`apq`: automatic persisted queries (hash, then register on a miss); `safelist`:"
+        " only documents registered with `nexo operations register` run; `off`",
+        choices=("apq", "safelist", "off"),
+    ),
+    Variable(
+        "NEXO_TRUSTED_DOCUMENTS",
+        None,
+        "`trusted-documents.json` in `NEXO_DATA_DIR`",
+        "the safelist file `nexo operations register FILE` writes and the router reads",
+    ),
+    Variable(
         "NEXO_DEV",
         "off",
         "off",
@@ -130,8 +179,8 @@ VARIABLES: tuple[Variable, ...] = (
         "NEXO_LOG_LEVEL",
         "INFO",
         "`INFO`",
-        "`DEBUG`, `INFO`, `WARNING` or `ERROR`; logs are JSON lines on stderr",
-        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`; logs are JSON lines on stderr",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
     ),
 )
 """The process settings (`Settings`)."""
@@ -140,78 +189,75 @@ _LIMITS = "router.limits"
 _NOTIFY = "subgraphs.notifications.config"
 
 
-def _limit(name: str, default: str, meaning: str) -> Variable:
+def _limit(name: str, meaning: str) -> Variable:
     return Variable(
-        f"NEXO_LIMIT_{name}",
-        default,
-        f"`{default}`",
-        f"{meaning}; `off` switches it off",
-        reader=_LIMITS,
+        f"NEXO_LIMIT_{name}", None, "", f"{meaning}; `off` switches it off", reader=_LIMITS
     )
 
 
+def _router_flag(name: str, meaning: str) -> Variable:
+    return Variable(
+        name,
+        None,
+        "on in development, off in production",
+        f"`true`/`false`: {meaning}",
+        reader="router.settings",
+    )
+
+
+ROUTER_FLAGS: tuple[Variable, ...] = (
+    _router_flag("NEXO_INTROSPECTION", "answer `__schema`/`__type`"),
+    _router_flag("NEXO_FIELD_SUGGESTIONS", '"Did you mean ...?" in errors'),
+    _router_flag("NEXO_GRAPHIQL", "GraphiQL on a browser's GET /graphql"),
+    _router_flag("NEXO_HTTP_GET", "queries over GET (POST always works)"),
+)
+"""The router's switches, parsed by `router.settings.RouterSettings.from_env` (which reads
+`NEXO_ENV` too, so the router runs alone as well as inside NEXO)."""
+
 ROUTER_LIMITS: tuple[Variable, ...] = (
-    _limit("DEPTH", "8", "fields on an operation's longest path"),
-    _limit("ALIASES", "15", "aliased fields in an operation"),
-    _limit("ROOT_FIELDS", "10", "root fields of an operation"),
-    _limit("MUTATION_FIELDS", "5", "root fields of a mutation"),
-    _limit("DIRECTIVES", "4", "directives on one field, fragment or operation"),
-    _limit("DUPLICATE_FIELDS", "5", "selections of one response key in a selection set"),
-    _limit("INTROSPECTION_LISTS", "3", "nested list fields under `__schema`/`__type`"),
-    _limit("TOKENS", "1000", "lexical tokens of a document"),
-    _limit("DOCUMENT_BYTES", "65536", "characters of a query document"),
-    _limit("COST", "5000", "estimated objects an operation resolves"),
-    _limit("PAGE_SIZE", "20", "assumed size of a list asked for without `first`/`last`"),
-    _limit("LIST_SIZE", "20", "assumed size of a list with no slicing argument"),
-    _limit("BODY_BYTES", "1048576", "HTTP request body (413 past it)"),
-    _limit("JSON_DEPTH", "32", "nesting of the JSON body"),
-    _limit("RESPONSE_BYTES", "4194304", "serialised response body"),
-    _limit("DEADLINE_SECONDS", "30.0", "wall-clock seconds of one request in the router"),
-    _limit("PLAN_WORK", "50000", "steps the planner may take for one operation"),
+    _limit("DEPTH", "fields on an operation's longest path"),
+    _limit("ALIASES", "aliased fields in an operation"),
+    _limit("ROOT_FIELDS", "root fields of an operation"),
+    _limit("MUTATION_FIELDS", "root fields of a mutation"),
+    _limit("DIRECTIVES", "directives on one field, fragment or operation"),
+    _limit("DUPLICATE_FIELDS", "selections of one response key in a selection set"),
+    _limit("INTROSPECTION_LISTS", "nested list fields under `__schema`/`__type`"),
+    _limit("TOKENS", "lexical tokens of a document"),
+    _limit("DOCUMENT_BYTES", "characters of a query document"),
+    _limit("COST", "estimated objects an operation resolves"),
+    _limit("PAGE_SIZE", "assumed size of a list asked for without `first`/`last`"),
+    _limit("LIST_SIZE", "assumed size of a list with no slicing argument"),
+    _limit("BODY_BYTES", "HTTP request body (413 past it)"),
+    _limit("JSON_DEPTH", "nesting of the JSON body"),
+    _limit("RESPONSE_BYTES", "serialised response body"),
+    _limit("DEADLINE_SECONDS", "wall-clock seconds of one request in the router"),
+    _limit("PLAN_WORK", "steps the planner may take for one operation"),
 )
 """The router's operation limits, parsed by `router.limits.OperationLimits.from_env`."""
 
 NOTIFICATIONS: tuple[Variable, ...] = tuple(
-    Variable(name, default, f"`{default}`" if default else "unset", meaning, secret, reader=_NOTIFY)
-    for name, default, meaning, secret in (
-        ("NEXO_SMTP_HOST", "localhost", "SMTP server that notification email is handed to", False),
-        ("NEXO_SMTP_PORT", "25", "its port", False),
-        (
-            "NEXO_SMTP_FROM",
-            "NEXO <no-reply@nexo.local>",
-            "the From address of notification email",
-            False,
-        ),
-        ("NEXO_SMTP_TIMEOUT", "30", "seconds before an SMTP conversation counts as failed", False),
-        (
-            "NEXO_SMS_URL",
-            "",
-            "HTTP endpoint of the SMS provider (unset: SMS fails, dead letters)",
-            False,
-        ),
-        ("NEXO_SMS_TOKEN", "", "bearer token sent to the SMS provider", True),
-        (
-            "NEXO_DOCUMENTS_URL",
-            "",
-            "public base URL of `/documents/...` PDF links (unset: relative to the API origin)",
-            False,
-        ),
-        ("NEXO_NOTIFY_POLL_SECONDS", "5", "worker polling fallback, seconds between sweeps", False),
-        ("NEXO_NOTIFY_BATCH", "200", "outbox events relayed per transaction", False),
-        (
-            "NEXO_NOTIFY_MAX_ATTEMPTS",
-            "5",
-            "send attempts before a delivery is a dead letter",
-            False,
-        ),
-        ("NEXO_NOTIFY_BACKOFF_SECONDS", "30", "first retry delay, doubled per attempt", False),
-        ("NEXO_NOTIFY_BACKOFF_MAX_SECONDS", "3600", "longest retry delay", False),
-        ("NEXO_NOTIFY_DIGEST_HOUR", "7", "UTC hour from which the daily digest goes out", False),
+    Variable(name, None, "", meaning, secret, reader=_NOTIFY)
+    for name, meaning, secret in (
+        ("NEXO_SMTP_HOST", "SMTP server that notification email is handed to", False),
+        ("NEXO_SMTP_PORT", "its port", False),
+        ("NEXO_SMTP_FROM", "the From address of notification email", False),
+        ("NEXO_SMTP_USERNAME", "SMTP login (unset: no authentication)", False),
+        ("NEXO_SMTP_PASSWORD", "SMTP password", True),
+        ("NEXO_SMTP_TIMEOUT", "seconds before an SMTP conversation counts as failed", False),
+        ("NEXO_SMS_URL", "HTTP endpoint of the SMS provider (unset: SMS fails)", False),
+        ("NEXO_SMS_TOKEN", "bearer token sent to the SMS provider", True),
+        ("NEXO_DOCUMENTS_URL", "public base URL of `/documents/...` PDF links", False),
+        ("NEXO_NOTIFY_POLL_SECONDS", "worker polling fallback, seconds between sweeps", False),
+        ("NEXO_NOTIFY_BATCH", "outbox events relayed per transaction", False),
+        ("NEXO_NOTIFY_MAX_ATTEMPTS", "send attempts before a delivery is a dead letter", False),
+        ("NEXO_NOTIFY_BACKOFF_SECONDS", "first retry delay, doubled per attempt", False),
+        ("NEXO_NOTIFY_BACKOFF_MAX_SECONDS", "longest retry delay", False),
+        ("NEXO_NOTIFY_DIGEST_HOUR", "UTC hour from which the daily digest goes out", False),
     )
 )
 """The notifications worker and channels, parsed by `subgraphs.notifications.config`."""
 
-ALL_VARIABLES: tuple[Variable, ...] = VARIABLES + ROUTER_LIMITS + NOTIFICATIONS
+ALL_VARIABLES: tuple[Variable, ...] = VARIABLES + ROUTER_FLAGS + ROUTER_LIMITS + NOTIFICATIONS
 """Every environment variable NEXO reads. Modules other than this one that read the
 environment read only variables declared here (a test checks names and defaults)."""
 
@@ -250,6 +296,13 @@ class Settings:
     env: str = "development"
     signing_keys: str = "generate"
     signup: str = "open"
+    revocation_cache_seconds: float = 5.0
+    rate_limit: int | None = 600
+    """Subgraph requests a minute per user; None: off."""
+    internal_secret: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    persisted_queries: str = "apq"
+    trusted_documents: Path | None = None
 
     @property
     def production(self) -> bool:
@@ -264,12 +317,18 @@ def _default_data_dir() -> Path:
     return platformdirs.user_data_path("nexo")
 
 
+def _from_file(variable: Variable) -> bool:
+    """Secrets this module parses may come from `<NAME>_FILE` (other readers read only
+    the variable itself)."""
+    return variable.secret and variable.reader == "shared.settings"
+
+
 def source_of(name: str, environ: Mapping[str, str] | None = None) -> str:
     """Where a variable's effective value comes from: `environment`, `file` or `default`."""
     env = os.environ if environ is None else environ
     if env.get(name):
         return "environment"
-    if VARIABLES_BY_NAME[name].secret and env.get(f"{name}_FILE"):
+    if _from_file(VARIABLES_BY_NAME[name]) and env.get(f"{name}_FILE"):
         return "file"
     return "default"
 
@@ -281,7 +340,7 @@ def raw_value(name: str, environ: Mapping[str, str] | None = None) -> str | None
     variable = VARIABLES_BY_NAME[name]
     if value := env.get(name):
         return value
-    if variable.secret and (path := env.get(f"{name}_FILE")):
+    if _from_file(variable) and (path := env.get(f"{name}_FILE")):
         try:
             return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as exc:
@@ -343,6 +402,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         env=text("NEXO_ENV"),
         signing_keys=text("NEXO_SIGNING_KEYS"),
         signup=text("NEXO_SIGNUP"),
+        revocation_cache_seconds=number("NEXO_REVOCATION_CACHE_SECONDS"),
+        rate_limit=None
+        if (raw_value("NEXO_RATE_LIMIT", environ) or "").strip().lower() == "off"
+        else number("NEXO_RATE_LIMIT"),
+        internal_secret=raw_value("NEXO_INTERNAL_SECRET", environ) or None,
+        trusted_proxies=tuple(
+            p.strip()
+            for p in (raw_value("NEXO_TRUSTED_PROXIES", environ) or "").split(",")
+            if p.strip()
+        ),
+        persisted_queries=text("NEXO_PERSISTED_QUERIES"),
+        trusted_documents=Path(docs)
+        if (docs := raw_value("NEXO_TRUSTED_DOCUMENTS", environ))
+        else None,
     )
     if problems:
         raise ConfigurationError(problems)
