@@ -1,0 +1,15 @@
+"""The outbox events notifications emits (`shared.outbox.emit`). Its schedules raise them
+into the outbox, so the relay delivers them exactly like any other domain's events."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class NotificationsEvent(StrEnum):
+    DIGEST_DUE = "notifications.digest"
+    """The daily digest of one tenant is due (aggregate `Schedule`: the firing's id).
+    Payload: `schedule` (its name), `period` (the ISO date of the day)."""
+
+
+AGGREGATE = "Schedule"
