@@ -1,8 +1,14 @@
 """Bearer-token verification and permission guards.
 
 Access tokens are JWTs signed by identity with Ed25519 keys; public keys come from a
-`KeySource` (identity's key table, wired at start-up) and are cached, refreshed at most
-every few seconds when an unknown `kid` shows up (a key rotated in another process).
+`KeySource` (identity's key table, wired at start-up) and are cached for `cache_seconds`
+(60), refreshed at most every few seconds when an unknown `kid` shows up (a key rotated in
+another process). A retired key stops verifying at once in the process that retired it
+(`forget_keys_everywhere` after its commit) and within `cache_seconds` in the others.
+
+A verified token is then checked against its tenant's revocations (`shared.revocation`),
+when the verifier has a `revocations` check: logout, deactivation and role changes stop
+a token within seconds instead of at its expiry.
 """
 
 from __future__ import annotations
@@ -10,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
@@ -28,16 +35,46 @@ KeySource = Callable[[], Awaitable[list[dict[str, Any]]]]
 """Returns the public JWKs that may verify tokens (active and not yet retired)."""
 
 
+USER = "user"
+CLIENT = "client"
+"""The kinds of subject a token speaks for: a person, or a tenant's service client
+(OAuth2 client credentials)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     user_id: uuid.UUID
+    """The subject: a user's id, or a service client's."""
     tenant_id: TenantId
     roles: frozenset[str]
     permissions: frozenset[str]
     token_id: str
+    session_id: uuid.UUID | None = None
+    """The login (refresh-token family) the token belongs to; None for service clients."""
+    version: int = 0
+    """The subject's token version when the token was issued (see `shared.revocation`)."""
+    kind: str = USER
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
+
+    @property
+    def is_user(self) -> bool:
+        return self.kind == USER
+
+
+class RevocationCheck(Protocol):
+    async def refuses(self, principal: Principal) -> bool: ...
+
+
+_VERIFIERS: weakref.WeakSet[TokenVerifier] = weakref.WeakSet()
+
+
+def forget_keys_everywhere() -> None:
+    """Every verifier of this process reloads its keys before the next verification
+    (called once a key's retirement has committed)."""
+    for verifier in list(_VERIFIERS):
+        verifier.forget_keys()
 
 
 class TokenVerifier:
@@ -49,8 +86,12 @@ class TokenVerifier:
         audience: str,
         cache_seconds: float = 60.0,
         min_refresh_seconds: float = 5.0,
+        revocations: RevocationCheck | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._source = keys
+        self._clock = clock
+        self.revocations = revocations
         self.issuer = issuer
         self.audience = audience
         self._cache_seconds = cache_seconds
@@ -67,19 +108,20 @@ class TokenVerifier:
             tid={"essential": True},
             jti={"essential": True},
         )
+        _VERIFIERS.add(self)
 
     async def _keys(self, *, want_kid: str | None) -> KeySet:
-        now = time.monotonic()
+        now = self._clock()
         stale = now - self._loaded_at > self._cache_seconds
         unknown = want_kid is not None and want_kid not in self._kids
         may_refresh = now - self._loaded_at > self._min_refresh
         if self._keyset is None or stale or (unknown and may_refresh):
             async with self._lock:
-                if self._keyset is None or time.monotonic() - self._loaded_at > self._min_refresh:
+                if self._keyset is None or self._clock() - self._loaded_at > self._min_refresh:
                     jwks = await self._source()
                     self._keyset = KeySet([OKPKey.import_key(k) for k in jwks])
                     self._kids = frozenset(str(k.get("kid")) for k in jwks)
-                    self._loaded_at = time.monotonic()
+                    self._loaded_at = self._clock()
         assert self._keyset is not None
         return self._keyset
 
@@ -106,15 +148,26 @@ class TokenVerifier:
             raise Unauthenticated(f"Invalid access token: {exc}") from exc
         claims = decoded.claims
         try:
-            return Principal(
+            sid = claims.get("sid")
+            version = claims.get("ver", 0)
+            kind = claims.get("kind", USER)
+            if not isinstance(version, int) or kind not in (USER, CLIENT):
+                raise ValueError("bad version or kind")
+            principal = Principal(
                 user_id=uuid.UUID(str(claims["sub"])),
                 tenant_id=TenantId(uuid.UUID(str(claims["tid"]))),
                 roles=frozenset(_strings(claims.get("roles", []))),
                 permissions=frozenset(_strings(claims.get("perms", []))),
                 token_id=str(claims["jti"]),
+                session_id=None if sid is None else uuid.UUID(str(sid)),
+                version=version,
+                kind=kind,
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise Unauthenticated("Access token claims are malformed") from exc
+        if self.revocations is not None and await self.revocations.refuses(principal):
+            raise Unauthenticated("Access token has been revoked")
+        return principal
 
     async def authenticate(self, authorization: str | None) -> Principal | None:
         """None when no credentials were presented; raises when they were bad."""

@@ -114,12 +114,18 @@ async def make_tenant(runtime: Runtime, name: str = "Test Co") -> TenantHandle:
 PASSWORD = "correct horse battery"
 
 
-async def token_for(runtime: Runtime, tenant: TenantHandle, role: str) -> str:
-    """A fresh user of `tenant` with `role`, logged in; returns the access token."""
+async def token_for(runtime: Runtime, tenant: TenantHandle, role: str, *more: str) -> str:
+    """A fresh user of `tenant` with `role` (and `more` roles), logged in; returns the
+    access token."""
     email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
     async with runtime.db.transaction(tenant.id) as session:
         await identity.create_user(
-            session, tenant.id, email=email, name=role.title(), password=PASSWORD, roles=[role]
+            session,
+            tenant.id,
+            email=email,
+            name=role.title(),
+            password=PASSWORD,
+            roles=[role, *more],
         )
     async with runtime.db.transaction(None) as session:
         result = await identity.login(

@@ -22,6 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+# Shared tables identity writes: imported so the metadata (alembic, Citus) holds them.
+import shared.ratelimit
+import shared.revocation  # noqa: F401
 from shared.db import Base
 
 SCHEMA = "identity"
@@ -60,6 +63,9 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    token_version: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    """Raised whenever the user's access must be re-checked (deactivation, roles,
+    password): access tokens carry it, and older versions stop verifying."""
     created_at: Mapped[dt.datetime] = _now()
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -148,3 +154,48 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, server_default="0")
     window_started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """For an (account, source) key: when the account last logged in from that source,
+    which keeps the source usable while the account is locked for unknown ones."""
+
+
+class LockoutEvent(Base):
+    """A lock-out the login throttle imposed: the audit trail admins read. Kept under the
+    account's tenant; for an unknown tenant, under the platform partition
+    (`shared.ratelimit.PLATFORM`), with no email."""
+
+    __tablename__ = "lockout_event"
+    __table_args__ = (
+        Index("ix_lockout_event_tenant_id_occurred_at", "tenant_id", "occurred_at"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    occurred_at: Mapped[dt.datetime] = _now()
+    scope: Mapped[str] = mapped_column(String(16))
+    """`account+source`, `account` (unknown sources only) or `source` (every account)."""
+    email: Mapped[str | None] = mapped_column(String(254))
+    source: Mapped[str] = mapped_column(String(64))
+    locked_until: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Invitation(Base):
+    """An admin's invitation: a one-time token that creates a user with `roles`."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["identity.tenant.id"]),
+        UniqueConstraint("tenant_id", "token_hash"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(254))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(63)))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    invited_by: Mapped[uuid.UUID]
+    created_at: Mapped[dt.datetime] = _now()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -8,27 +8,23 @@ count, revoking a token family on reuse); those run in their own short transacti
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import audit, metrics, revocation
 from shared.auth import Principal
 from shared.codes import Code
 from shared.db import Database, TenantId, bind_tenant
-from shared.errors import InvalidInput, RateLimited
+from shared.errors import InvalidInput
+from shared.internal_auth import UNKNOWN
 from shared.settings import Settings
-from subgraphs.identity import tokens
+from subgraphs.identity import lockout, tokens
 from subgraphs.identity.credentials import DUMMY_HASH, verify_password
-from subgraphs.identity.models import LoginThrottle, RefreshToken, Tenant, User
+from subgraphs.identity.models import RefreshToken, Tenant, User
 from subgraphs.identity.reads import roles_of
-
-MAX_FAILURES = 10
-FAILURE_WINDOW = dt.timedelta(minutes=15)
-COOL_OFF = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +36,7 @@ class AuthResult:
     roles: list[str]
     permissions: list[str]
     token_id: str
+    session_id: uuid.UUID | None = None
 
     def principal(self) -> Principal:
         """Who the caller is from now on, so the payload resolves as the new user."""
@@ -49,6 +46,8 @@ class AuthResult:
             roles=frozenset(self.roles),
             permissions=frozenset(self.permissions),
             token_id=self.token_id,
+            session_id=self.session_id,
+            version=self.user.token_version,
         )
 
 
@@ -62,34 +61,7 @@ def invalid_refresh_token() -> InvalidInput:
     )
 
 
-# --- login and its throttle -----------------------------------------------------------
-
-
-def _throttle_key(tenant_slug: str, email: str) -> str:
-    return hashlib.sha256(
-        f"{tenant_slug.strip().lower()}\0{email.strip().lower()}".encode()
-    ).hexdigest()
-
-
-async def _record_failure(db: Database, key: str) -> None:
-    now = func.now()
-    fresh = LoginThrottle.window_started_at < now - FAILURE_WINDOW
-    failures = case((fresh, 1), else_=LoginThrottle.failures + 1)
-    stmt = insert(LoginThrottle).values(
-        key_hash=key, failures=1, window_started_at=now, locked_until=None
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[LoginThrottle.key_hash],
-        set_={
-            "failures": failures,
-            "window_started_at": case((fresh, now), else_=LoginThrottle.window_started_at),
-            "locked_until": case(
-                (failures >= MAX_FAILURES, now + COOL_OFF), else_=LoginThrottle.locked_until
-            ),
-        },
-    )
-    async with db.transaction(None) as session:
-        await session.execute(stmt)
+# --- login ----------------------------------------------------------------------------
 
 
 async def login(
@@ -100,16 +72,12 @@ async def login(
     tenant_slug: str,
     email: str,
     password: str,
+    source: str = UNKNOWN,
 ) -> AuthResult:
-    """Same error, same cost, for an unknown tenant, an unknown email and a wrong password."""
-    key = _throttle_key(tenant_slug, email)
-    locked = await session.scalar(
-        select(LoginThrottle.locked_until).where(
-            LoginThrottle.key_hash == key, LoginThrottle.locked_until > func.now()
-        )
-    )
-    if locked is not None:
-        raise RateLimited("Too many failed logins; try again later", retryAfter=locked.isoformat())
+    """Same error, same cost, for an unknown tenant, an unknown email and a wrong password.
+    `source` is the client's address, as the router vouched for it (see `lockout`)."""
+    attempt = lockout.Attempt(tenant_slug, email, source)
+    await lockout.check(session, attempt)
     tenant_row = await session.scalar(
         select(Tenant).where(Tenant.slug == tenant_slug.strip().lower())
     )
@@ -123,9 +91,29 @@ async def login(
         )
     ok = await verify_password(password, user.password_hash if user else DUMMY_HASH)
     if not ok or user is None or tenant_row is None:
-        await _record_failure(db, key)
+        tenant = TenantId(tenant_row.id) if tenant_row is not None else None
+        await lockout.failed(db, attempt, tenant=tenant, email_known=user is not None)
+        metrics.LOGINS.labels("failure").inc()  # an attempt, counted whatever commits
+        await audit.record_detached(
+            db,
+            tenant,
+            action=audit.Action.LOGIN_FAILED,
+            target_type="User",
+            target_id=user.id if user else None,
+            after={"email": email.strip().lower()} if tenant else None,
+            actor_id=None,
+        )
         raise invalid_credentials()
-    await session.execute(delete(LoginThrottle).where(LoginThrottle.key_hash == key))
+    await lockout.succeeded(session, attempt)
+    metrics.count(session, metrics.LOGINS, "success")
+    await audit.record(
+        session,
+        TenantId(tenant_row.id),
+        action=audit.Action.LOGIN_SUCCEEDED,
+        target_type="User",
+        target_id=user.id,
+        actor_id=user.id,
+    )
     return await start_session(session, settings, TenantId(tenant_row.id), user)
 
 
@@ -153,6 +141,8 @@ async def _issue(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         ttl=settings.access_token_ttl,
+        session_id=family_id,
+        version=user.token_version,
     )
     refresh, refresh_hash = tokens.new_refresh_secret(tenant)
     session.add(
@@ -173,16 +163,42 @@ async def _issue(
         [r.name for r in roles],
         permissions,
         access.token_id,
+        family_id,
     )
+
+
+async def revoke_user_tokens(
+    session: AsyncSession, tenant: TenantId, user: User, *, refresh_tokens: bool = False
+) -> None:
+    """The user's access tokens issued so far stop verifying within seconds (their
+    version is raised); with `refresh_tokens`, their logins end too."""
+    user.token_version += 1
+    await session.flush()
+    await revocation.revoke_subject(session, tenant, user.id, min_version=user.token_version)
+    if refresh_tokens:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=func.now())
+        )
+
+
+async def _end_family(session: AsyncSession, tenant: TenantId, family_id: uuid.UUID) -> None:
+    """The login's refresh tokens and its access tokens stop working."""
+    user_id = await session.scalar(
+        select(RefreshToken.user_id).where(RefreshToken.family_id == family_id).limit(1)
+    )
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    await revocation.revoke_session(session, tenant, family_id, subject_id=user_id)
 
 
 async def _revoke_family(db: Database, tenant: TenantId, family_id: uuid.UUID) -> None:
     async with db.transaction(tenant) as session:
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=func.now())
-        )
+        await _end_family(session, tenant, family_id)
 
 
 async def refresh(
@@ -219,10 +235,12 @@ async def refresh(
     user = await session.scalar(select(User).where(User.id == row.user_id, User.active.is_(True)))
     if user is None:
         raise invalid_refresh_token()
+    metrics.count(session, metrics.TOKEN_REFRESHES)
     return await _issue(session, settings, tenant, user, family_id=row.family_id)
 
 
 async def logout(session: AsyncSession, *, refresh_token: str) -> None:
+    """Ends the login: its refresh tokens at once, its access tokens within seconds."""
     parsed = tokens.parse_refresh_token(refresh_token)
     if parsed is None:
         raise invalid_refresh_token()
@@ -233,8 +251,4 @@ async def logout(session: AsyncSession, *, refresh_token: str) -> None:
     )
     if family is None:
         raise invalid_refresh_token()
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=func.now())
-    )
+    await _end_family(session, tenant, family)

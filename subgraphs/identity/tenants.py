@@ -9,6 +9,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import metrics
 from shared.db import TenantId, bind_tenant
 from shared.outbox import emit
 from shared.settings import Settings
@@ -83,4 +84,5 @@ async def sign_up(
         aggregate_id=tenant,
         payload={"slug": tenant_row.slug, "name": tenant_name},
     )
+    metrics.count(session, metrics.SIGNUPS)
     return await start_session(session, settings, tenant, user)

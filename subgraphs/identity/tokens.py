@@ -14,8 +14,10 @@ from joserfc.jwk import OKPKey
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import ALGORITHM
+from shared import audit
+from shared.auth import ALGORITHM, USER, forget_keys_everywhere
 from shared.db import TenantId
+from shared.revocation import after_commit
 from subgraphs.identity.models import SigningKey
 
 REFRESH_PREFIX = "nxr"
@@ -37,6 +39,13 @@ async def rotate_signing_key(session: AsyncSession) -> str:
         )
     )
     await session.flush()
+    await audit.record(
+        session,
+        audit.PLATFORM,
+        action=audit.Action.SIGNING_KEY_ROTATED,
+        target_type="SigningKey",
+        target_id=kid,
+    )
     return kid
 
 
@@ -47,12 +56,24 @@ async def ensure_signing_key(session: AsyncSession) -> None:
 
 
 async def retire_signing_key(session: AsyncSession, kid: str) -> bool:
+    """The key stops signing and verifying: at once in this process once the transaction
+    commits, within the verifiers' key cache (60 s) in every other process."""
     result = await session.execute(
         update(SigningKey)
         .where(SigningKey.kid == kid, SigningKey.retired_at.is_(None))
         .values(retired_at=dt.datetime.now(dt.UTC))
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    retired = bool(result.rowcount)  # type: ignore[attr-defined]
+    if retired:
+        after_commit(session, forget_keys_everywhere)
+        await audit.record(
+            session,
+            audit.PLATFORM,
+            action=audit.Action.SIGNING_KEY_RETIRED,
+            target_type="SigningKey",
+            target_id=kid,
+        )
+    return retired
 
 
 async def list_signing_keys(session: AsyncSession) -> list[SigningKey]:
@@ -97,10 +118,16 @@ async def issue_access_token(
     issuer: str,
     audience: str,
     ttl: int,
+    session_id: uuid.UUID | None = None,
+    version: int = 0,
+    kind: str = USER,
 ) -> AccessToken:
+    """`session_id` (claim `sid`) and `version` (`ver`) let the token be revoked before
+    it expires (`shared.revocation`); `kind` says whether it speaks for a user or a
+    service client."""
     key = await _current_key(session)
     now = int(dt.datetime.now(dt.UTC).timestamp())
-    claims = {
+    claims: dict[str, Any] = {
         "iss": issuer,
         "aud": audience,
         "sub": str(user_id),
@@ -110,7 +137,12 @@ async def issue_access_token(
         "iat": now,
         "exp": now + ttl,
         "jti": uuid.uuid4().hex,
+        "ver": version,
     }
+    if session_id is not None:
+        claims["sid"] = str(session_id)
+    if kind != USER:
+        claims["kind"] = kind
     header = {"alg": ALGORITHM, "kid": key.kid, "typ": "JWT"}
     token = jwt.encode(header, claims, key, algorithms=[ALGORITHM])
     return AccessToken(token, ttl, str(claims["jti"]))

@@ -5,15 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import audit
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, not_found
 from shared.validation import Checks
 from subgraphs.identity.credentials import check_email, check_password, hash_password
-from subgraphs.identity.models import RefreshToken, Role, User, UserRole
+from subgraphs.identity.models import Role, User, UserRole
+from subgraphs.identity.sessions import revoke_user_tokens
 
 
 async def _user(session: AsyncSession, tenant: TenantId, user_id: uuid.UUID) -> User:
@@ -23,7 +25,7 @@ async def _user(session: AsyncSession, tenant: TenantId, user_id: uuid.UUID) -> 
     return user
 
 
-async def _resolve_roles(
+async def resolve_roles(
     session: AsyncSession, tenant: TenantId, names: Sequence[str], checks: Checks
 ) -> list[Role]:
     wanted = sorted(set(names))
@@ -67,7 +69,7 @@ async def create_user(
     email_ok = checks.ok
     name = checks.text("name", name)
     check_password(checks, "password", password)
-    role_rows = await _resolve_roles(session, tenant, roles, checks)
+    role_rows = await resolve_roles(session, tenant, roles, checks)
     if email_ok and await _email_taken(session, tenant, email):
         _duplicate_email(checks)
     checks.raise_any()
@@ -92,6 +94,11 @@ async def update_user(
     roles: Sequence[str] | None = None,
 ) -> User:
     user = await _user(session, tenant, user_id)
+    was = {
+        "email": user.email,
+        "name": user.name,
+        "roles": await _role_names(session, tenant, user_id),
+    }
     checks = Checks()
     if email is not None:
         email = check_email(checks, "email", email)
@@ -101,8 +108,17 @@ async def update_user(
         name = checks.text("name", name)
     if password is not None:
         check_password(checks, "password", password)
-    role_rows = await _resolve_roles(session, tenant, roles, checks) if roles is not None else None
+    role_rows = await resolve_roles(session, tenant, roles, checks) if roles is not None else None
     checks.raise_any()
+    if role_rows is not None:
+        held = await session.scalars(
+            select(UserRole.role_id).where(
+                UserRole.tenant_id == tenant, UserRole.user_id == user_id
+            )
+        )
+        roles_changed = set(held) != {r.id for r in role_rows}
+    else:
+        roles_changed = False
     if email is not None:
         user.email = email
     if name is not None:
@@ -116,8 +132,60 @@ async def update_user(
         session.add_all(
             UserRole(tenant_id=tenant, user_id=user_id, role_id=r.id) for r in role_rows
         )
+    if roles_changed or password is not None:
+        # Tokens carry the roles' permissions: those issued before must not outlive them.
+        await revoke_user_tokens(session, tenant, user)
     await session.flush()
+    await _audit_update(
+        session, tenant, user, was, role_rows, password_changed=password is not None
+    )
     return user
+
+
+async def _role_names(session: AsyncSession, tenant: TenantId, user_id: uuid.UUID) -> list[str]:
+    rows = await session.scalars(
+        select(Role.name)
+        .join(UserRole, (UserRole.tenant_id == Role.tenant_id) & (UserRole.role_id == Role.id))
+        .where(UserRole.tenant_id == tenant, UserRole.user_id == user_id)
+    )
+    return sorted(rows)
+
+
+async def _audit_update(
+    session: AsyncSession,
+    tenant: TenantId,
+    user: User,
+    was: dict[str, object],
+    role_rows: Sequence[Role] | None,
+    *,
+    password_changed: bool,
+) -> None:
+    """The audit event of an update: roles changes apart, a new password only as a flag."""
+    roles = sorted(r.name for r in role_rows) if role_rows is not None else was["roles"]
+    now = {"email": user.email, "name": user.name, "roles": roles}
+    before, after = audit.changes(was, now)
+    if "roles" in after:
+        await audit.record(
+            session,
+            tenant,
+            action=audit.Action.USER_ROLES_CHANGED,
+            target_type="User",
+            target_id=user.id,
+            before={"roles": before.pop("roles")},
+            after={"roles": after.pop("roles")},
+        )
+    if password_changed:
+        after["passwordChanged"] = True
+    if after:
+        await audit.record(
+            session,
+            tenant,
+            action=audit.Action.USER_UPDATED,
+            target_type="User",
+            target_id=user.id,
+            before=before,
+            after=after,
+        )
 
 
 async def deactivate_user(
@@ -129,11 +197,17 @@ async def deactivate_user(
         )
     user = await _user(session, tenant, user_id)
     user.active = False
-    # Access tokens expire on their own within minutes; refresh tokens die now.
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=func.now())
+    # Refresh tokens die now; access tokens within the revocation cache's seconds.
+    await revoke_user_tokens(session, tenant, user, refresh_tokens=True)
+    await audit.record(
+        session,
+        tenant,
+        action=audit.Action.USER_DEACTIVATED,
+        target_type="User",
+        target_id=user.id,
+        before={"active": True},
+        after={"active": False},
+        actor_id=actor,
     )
     await session.flush()
     return user

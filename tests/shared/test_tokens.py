@@ -169,3 +169,51 @@ async def test_rotation_keeps_old_tokens_valid_until_retired(
         await runtime.verifier.verify(issued.token)
     finally:
         runtime.verifier.forget_keys()
+
+
+async def test_a_retired_key_stops_at_once_here_and_within_the_key_cache_elsewhere(
+    runtime: Runtime, owner_engine: AsyncEngine, tenant: TenantHandle
+) -> None:
+    from shared import auth
+
+    now = [1000.0]
+
+    async def keys() -> list[dict[str, Any]]:
+        async with runtime.db.transaction(None, readonly=True) as session:
+            return await tokens.public_jwks(session)
+
+    elsewhere = auth.TokenVerifier(
+        keys,
+        issuer=runtime.settings.jwt_issuer,
+        audience=runtime.settings.jwt_audience,
+        clock=lambda: now[0],
+    )
+    auth._VERIFIERS.discard(elsewhere)  # another process hears nothing of our commits
+    async with owner_engine.begin() as conn, AsyncSession(bind=conn) as session:
+        kid = await tokens.rotate_signing_key(session)
+        await session.commit()
+    runtime.verifier.forget_keys()
+    async with runtime.db.transaction(tenant.id) as session:
+        issued = await tokens.issue_access_token(
+            session,
+            user_id=tenant.admin_id,
+            tenant=tenant.id,
+            roles=["admin"],
+            permissions=[],
+            issuer=runtime.settings.jwt_issuer,
+            audience=runtime.settings.jwt_audience,
+            ttl=60,
+        )
+    await runtime.verifier.verify(issued.token)
+    await elsewhere.verify(issued.token)
+    async with owner_engine.begin() as conn, AsyncSession(bind=conn) as session:
+        await tokens.rotate_signing_key(session)  # so that another key signs from now on
+        assert await tokens.retire_signing_key(session, kid)
+        await session.commit()
+    with pytest.raises(Unauthenticated, match="unknown key"):
+        await runtime.verifier.verify(issued.token)  # no forget_keys() needed here
+    now[0] += 59
+    await elsewhere.verify(issued.token)  # its key cache (60 s) has not expired yet
+    now[0] += 2
+    with pytest.raises(Unauthenticated, match="unknown key"):
+        await elsewhere.verify(issued.token)

@@ -72,3 +72,16 @@ class UpdateRoleInput:
     name: str | None = None
     description: str | None = None
     permissions: list[str] | None = None
+
+
+@strawberry.input
+class InviteUserInput:
+    email: str
+    roles: list[str]
+
+
+@strawberry.input
+class AcceptInvitationInput:
+    token: str
+    name: str
+    password: str

@@ -108,7 +108,7 @@ class Mutation:
     ) -> TaxRatePayload:
         row, errors = await perform(
             info,
-            WRITE,
+            "finance:write",
             lambda s, p: rates.create_tax_rate(
                 s, p.tenant_id, name=input.name, percent=input.percent
             ),
@@ -121,7 +121,7 @@ class Mutation:
     ) -> ExchangeRatePayload:
         row, errors = await perform(
             info,
-            WRITE,
+            "finance:write",
             lambda s, p: rates.set_exchange_rate(
                 s, p.tenant_id, currency=input.currency, on=input.date, rate=input.rate
             ),
@@ -213,7 +213,7 @@ class Mutation:
         lines = [ln.to_line() for ln in input.lines] if input.lines is not None else None
         row, errors = await perform_idempotent(
             info,
-            WRITE,
+            "sales:deliver",
             "deliverSalesOrder",
             input,
             lambda s, p: deliveries.deliver_sales_order(
@@ -269,7 +269,7 @@ class Mutation:
 
         row, errors = await perform_idempotent(
             info,
-            WRITE,
+            "accounting:write",
             "registerPayment",
             input,
             pay,

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from shared.context import Runtime
-from subgraphs.identity.sessions import MAX_FAILURES
+from subgraphs.identity.lockout import MAX_FAILURES
 from tests.conftest import GraphQLClient, TenantHandle
 
 AUTH_FIELDS = "accessToken refreshToken expiresIn user { id email name roles { name } } errors { field code message }"

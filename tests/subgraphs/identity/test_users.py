@@ -234,6 +234,7 @@ async def test_custom_roles(
     )
     assert frozen["data"]["updateRole"]["errors"] == [{"field": "input.id", "code": "BUILTIN_ROLE"}]
     assert sorted(x["name"] for x in roles["data"]["roles"] if x["builtin"]) == [
+        "accountant",
         "admin",
         "manager",
         "production",
