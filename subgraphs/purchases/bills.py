@@ -4,9 +4,10 @@ payments and the amount still due.
 A bill that matches (`matching.mismatches` finds nothing on any line) is POSTED: its
 quantities count as billed on the order lines and it takes payments. One that does not
 is HELD with its reasons (a `bill.held` event) until a user with `purchases:approve`
-releases it. The due date is the bill date plus the supplier's payment terms. Every
-writer locks the order row first, then the bill, so bill and receipt writers of one
-order queue in one order.
+releases it. Posting a unit cost unlike the order line's on quantity already received
+revalues that stock (stock's `revalue`, in base currency at the order's rate). The due
+date is the bill date plus the supplier's payment terms. Every writer locks the order
+row first, then the bill, so bill and receipt writers of one order queue in one order.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ from subgraphs.purchases.orders import (
     today,
 )
 from subgraphs.purchases.policy import get_policy
+from subgraphs.stock import api as stock
+
+BILL_SOURCE = "VendorBill"
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +245,7 @@ async def create_vendor_bill(
             },
         )
     else:
-        await _post(session, tenant, order, all_lines, bill, bill_lines)
+        await _post(session, tenant, order, all_lines, bill, bill_lines, actor=actor)
     return bill
 
 
@@ -252,14 +256,52 @@ async def _post(
     lines: Sequence[PurchaseOrderLine],
     bill: VendorBill,
     bill_lines: Sequence[VendorBillLine],
+    *,
+    actor: uuid.UUID | None,
 ) -> None:
     by_id = {ln.id: ln for ln in lines}
+    changes: list[tuple[uuid.UUID, Decimal, Decimal]] = []
     for bl in bill_lines:
-        by_id[bl.order_line_id].billed_qty += bl.quantity
+        line = by_id[bl.order_line_id]
+        # Of this bill's quantity, what was received before it (at the ordered cost).
+        received = min(bl.quantity, max(line.received_qty - line.billed_qty, ZERO))
+        difference = bl.unit_cost - line.unit_cost
+        if received > 0 and difference != 0:
+            changes.append((bl.product_id, difference * received, received))
+        line.billed_qty += bl.quantity
+    await _revalue_received(session, tenant, order, bill, changes, actor)
     bill.status = BillStatus.POSTED
     bill.posted_at = now()
     await refresh_billing(session, tenant, order, lines)
     await session.flush()
+
+
+async def _revalue_received(
+    session: AsyncSession,
+    tenant: TenantId,
+    order: PurchaseOrder,
+    bill: VendorBill,
+    changes: Sequence[tuple[uuid.UUID, Decimal, Decimal]],
+    actor: uuid.UUID | None,
+) -> None:
+    """A price billed unlike the order's on goods already received: the difference (in
+    base currency at the order's rate) goes into the cost of what is still on hand."""
+    if not changes:
+        return
+    assert order.exchange_rate is not None
+    products = await stock.products_by_id(session, tenant, [p for p, _, _ in changes])
+    for product_id, value, quantity in changes:
+        if products[product_id].type != stock.ProductType.STOCKABLE:
+            continue
+        await stock.revalue(
+            session,
+            tenant,
+            product_id=product_id,
+            value_change=value * order.exchange_rate,
+            quantity=quantity,
+            source=stock.DocumentRef(BILL_SOURCE, bill.id),
+            actor=actor,
+        )
 
 
 async def _locked_bill(
@@ -298,7 +340,13 @@ async def release_vendor_bill(
     bill.released_by = actor
     bill.released_at = now()
     await _post(
-        session, tenant, order, await order_lines(session, tenant, order.id), bill, bill_lines
+        session,
+        tenant,
+        order,
+        await order_lines(session, tenant, order.id),
+        bill,
+        bill_lines,
+        actor=actor,
     )
     return bill
 

@@ -85,6 +85,21 @@ class BillStatus(StrEnum):
     PAID = "PAID"
 
 
+class LandedCostKind(StrEnum):
+    FREIGHT = "FREIGHT"
+    DUTY = "DUTY"
+    INSURANCE = "INSURANCE"
+    OTHER = "OTHER"
+
+
+class LandedCostAllocation(StrEnum):
+    """How landed costs split over received lines: by their value or their quantity
+    (no weight: products carry none)."""
+
+    VALUE = "VALUE"
+    QUANTITY = "QUANTITY"
+
+
 class DocumentKind(StrEnum):
     """The numbered document kinds (`Counter.kind`), each with its own number series."""
 
@@ -468,3 +483,53 @@ class BillPayment(Base):
     date: Mapped[dt.date] = mapped_column(Date)
     created_by: Mapped[uuid.UUID | None]
     created_at: Mapped[dt.datetime] = _now()
+
+
+class LandedCost(Base):
+    """Freight, duty, insurance... on goods received: `total` in base currency to the
+    cent, allocated over the receipt's (or the order's) stockable lines; `costs` lists
+    each charge as given (kind, amount, currency, baseAmount)."""
+
+    __tablename__ = "landed_cost"
+    __table_args__ = (
+        _fk(["order_id"], "purchases.purchase_order.id"),
+        _fk(["receipt_id"], "purchases.receipt.id"),
+        CheckConstraint(
+            "allocation IN (" + ", ".join(repr(str(a)) for a in LandedCostAllocation) + ")",
+            name="allocation",
+        ),
+        CheckConstraint("total >= 0", name="total"),
+        Index("ix_landed_cost_tenant_id_order_id", "tenant_id", "order_id"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    order_id: Mapped[uuid.UUID]
+    receipt_id: Mapped[uuid.UUID | None]
+    allocation: Mapped[str] = mapped_column(String(16))
+    costs: Mapped[list[dict[str, str]]] = mapped_column(JSONB)
+    total: Mapped[Decimal] = _amount()
+    created_by: Mapped[uuid.UUID | None]
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class LandedCostLine(Base):
+    """A received line's share of a landed cost, in base currency; the shares add up to
+    the total exactly (the rounding remainder sits on the last line)."""
+
+    __tablename__ = "landed_cost_line"
+    __table_args__ = (
+        _fk(["landed_cost_id"], "purchases.landed_cost.id"),
+        _fk(["receipt_line_id"], "purchases.receipt_line.id"),
+        Index("ix_landed_cost_line_tenant_id_landed_cost_id", "tenant_id", "landed_cost_id"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    landed_cost_id: Mapped[uuid.UUID]
+    receipt_line_id: Mapped[uuid.UUID]
+    product_id: Mapped[uuid.UUID]
+    position: Mapped[int]
+    amount: Mapped[Decimal] = _amount()

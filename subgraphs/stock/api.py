@@ -4,7 +4,8 @@ relative to each function's own arguments (`lines.0.quantity`, `warehouseId`), w
 caller re-roots with `InvalidInput.under`.
 
 - moves: `reserve`, `release`, `deliver`, `consume`, `receive`, `return_from_customer`,
-  `produce`, `transfer`, `adjust` with their line types; `InsufficientStock` names every
+  `produce`, `transfer`, `adjust` with their line types; `revalue` changes the average
+  cost of what is on hand (price differences, landed costs); `InsufficientStock` names every
   shortfall (`.shortfalls`) and nothing was written;
 - catalogue and sites: products, warehouses, their STOCK location;
 - reads and batch look-ups; `verify_levels` behind `nexo stock verify`;
@@ -32,6 +33,7 @@ from subgraphs.stock.operations import (
     release,
     reserve,
     return_from_customer,
+    revalue,
     transfer,
 )
 from subgraphs.stock.products import (
@@ -104,6 +106,7 @@ __all__ = [
     "replenishment_suggestions",
     "reserve",
     "return_from_customer",
+    "revalue",
     "set_reorder_rule",
     "stock_location",
     "stock_valuation",

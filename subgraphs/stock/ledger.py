@@ -323,6 +323,8 @@ async def execute(
     levels = await lock_levels(session, tenant, delta, create=incoming)
 
     shortfalls = []
+    overflow = Checks()
+    arriving = {(m.product_id, m.to_id): m.paths.quantity for m in plan.moves}
     for key, net in sorted(delta.items()):
         before = levels[key]
         on_hand = before.on_hand + net.on_hand
@@ -332,9 +334,11 @@ async def execute(
             requested = net.reserved - net.on_hand
             free = before.on_hand - before.reserved
             shortfalls.append(Shortfall(key[0], key[1], requested, max(free, ZERO)))
+        overflow.storable(arriving.get(key), on_hand, "The location's quantity on hand")
         levels[key] = Level(on_hand, reserved)
     if shortfalls:
         raise InsufficientStock(shortfalls, plan.fields)
+    overflow.raise_any()
 
     now = dt.datetime.now(dt.UTC)
     if holdings:

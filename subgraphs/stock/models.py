@@ -314,3 +314,38 @@ class LowStockAlert(Base):
     available: Mapped[Decimal] = _qty()
     raised_at: Mapped[dt.datetime] = _now()
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CostAdjustment(Base):
+    """A change of a product's average cost without a move (`revalue`): a price
+    difference billed later, landed costs. Explains every cost change the ledger's
+    moves do not."""
+
+    __tablename__ = "cost_adjustment"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "product_id"], ["stock.product.tenant_id", "stock.product.id"]
+        ),
+        CheckConstraint("quantity > 0", name="quantity"),
+        Index("ix_cost_adjustment_tenant_id_product_id", "tenant_id", "product_id"),
+        Index(
+            "ix_cost_adjustment_tenant_id_source_type_source_id",
+            "tenant_id",
+            "source_type",
+            "source_id",
+        ),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    product_id: Mapped[uuid.UUID]
+    source_type: Mapped[str] = mapped_column(String(50))
+    source_id: Mapped[uuid.UUID]
+    value_change: Mapped[Decimal] = _qty()
+    quantity: Mapped[Decimal] = _qty()
+    on_hand: Mapped[Decimal] = _qty()
+    old_cost: Mapped[Decimal] = _qty()
+    new_cost: Mapped[Decimal] = _qty()
+    created_at: Mapped[dt.datetime] = _now()
+    done_by: Mapped[uuid.UUID | None]

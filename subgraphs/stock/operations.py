@@ -11,9 +11,12 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import audit, metrics
 from shared.codes import Code
 from shared.db import TenantId
+from shared.errors import not_found
 from shared.validation import Checks
+from subgraphs.stock import valuation
 from subgraphs.stock.ledger import (
     CountLine,
     DemandLine,
@@ -28,7 +31,7 @@ from subgraphs.stock.ledger import (
     reservations,
     validate,
 )
-from subgraphs.stock.models import ZERO, LocationKind, StockMove, q4
+from subgraphs.stock.models import ZERO, CostAdjustment, LocationKind, StockMove, q4
 from subgraphs.stock.warehouses import virtual_location
 
 _ANY_PLACES = 28
@@ -139,6 +142,8 @@ async def _take(
                 remaining[r.id] -= used
                 plan.consume_rows[r.id] = remaining[r.id]
                 plan.reserved[(line.product_id, line.location_id)] -= used
+        kind = "delivery" if to_kind == LocationKind.CUSTOMER else "consumption"
+        metrics.count(session, metrics.STOCK_MOVES, kind, amount=len(plan.moves))
         return await execute(session, tenant, plan, actor=actor)
 
     return await atomically(session, run)
@@ -207,6 +212,9 @@ async def _supply(
                     internal_to=True,
                 )
             )
+        kinds = {LocationKind.SUPPLIER: "receipt", LocationKind.CUSTOMER: "return"}
+        kind = kinds.get(from_kind, "production")
+        metrics.count(session, metrics.STOCK_MOVES, kind, amount=len(plan.moves))
         return await execute(session, tenant, plan, actor=actor)
 
     return await atomically(session, run)
@@ -286,6 +294,7 @@ async def transfer(
     plan = Plan(moves=[move])
 
     async def run() -> StockMove:
+        metrics.count(session, metrics.STOCK_MOVES, "transfer")
         return (await execute(session, tenant, plan, actor=actor))[0]
 
     return await atomically(session, run)
@@ -348,6 +357,80 @@ async def adjust(
                 )
         if not plan.moves:
             return []
+        metrics.count(session, metrics.STOCK_MOVES, "adjustment", amount=len(plan.moves))
         return await execute(session, tenant, plan, actor=actor)
+
+    moves = await atomically(session, run)
+    await audit.record(
+        session,
+        tenant,
+        action=audit.Action.STOCK_ADJUSTED,
+        target_type="Location",
+        target_id=location_id,
+        after={
+            "counted": {str(ln.product_id): ln.counted_quantity for ln in lines},
+            "moves": [{"productId": m.product_id, "quantity": m.quantity} for m in moves],
+        },
+        actor_id=actor,
+    )
+    return moves
+
+
+# --- cost: revalue what is on hand ---------------------------------------------------
+
+
+async def revalue(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    product_id: uuid.UUID,
+    value_change: Decimal,
+    quantity: Decimal,
+    source: DocumentRef,
+    actor: uuid.UUID | None = None,
+) -> Decimal:
+    """Spread `value_change` (base currency, + or -) for `quantity` units over what is
+    still on hand: of it, min(on hand, quantity) / quantity stays in stock, the rest left
+    with goods already issued. New average = (Q x C + value_change x min(Q, quantity) /
+    quantity) / Q, rounded once; never below zero. Nothing on hand: the cost is unchanged
+    and nothing is recorded. Returns the product's cost afterwards; every change is a
+    `cost_adjustment` row."""
+    checks = Checks()
+    checks.positive("quantity", quantity)
+    if not value_change.is_finite():
+        checks.add("valueChange", Code.OUT_OF_RANGE, "Must be a finite amount")
+    checks.raise_any()
+
+    async def run() -> Decimal:
+        holdings = await valuation.lock_holdings(session, tenant, {product_id})
+        if product_id not in holdings:
+            raise not_found("productId", "product")
+        on_hand, cost = holdings[product_id]
+        if on_hand <= 0 or value_change == 0:
+            return cost
+        kept = value_change * min(on_hand, quantity) / quantity
+        new_cost = max(q4((on_hand * cost + kept) / on_hand), ZERO)
+        limits = Checks()
+        limits.storable("valueChange", value_change, "The value change")
+        limits.storable("valueChange", new_cost, "The product's new average cost")
+        limits.raise_any()
+        await valuation.set_costs(session, tenant, {product_id: new_cost})
+        session.add(
+            CostAdjustment(
+                tenant_id=tenant,
+                id=uuid.uuid4(),
+                product_id=product_id,
+                source_type=source.type,
+                source_id=source.id,
+                value_change=q4(value_change),
+                quantity=q4(quantity),
+                on_hand=on_hand,
+                old_cost=cost,
+                new_cost=new_cost,
+                done_by=actor,
+            )
+        )
+        await session.flush()
+        return new_cost
 
     return await atomically(session, run)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import audit
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, not_found
@@ -118,10 +119,22 @@ async def update_product(
             raise InvalidInput.one(
                 "type", Code.HAS_MOVES, "A product with stock moves keeps its type"
             )
+    was = {"salesPrice": product.sales_price, "currency": product.currency}
     for name, value in values.items():
         setattr(product, name, value)
     await session.flush()
     await session.refresh(product)
+    now = {"salesPrice": product.sales_price, "currency": product.currency}
+    if audit.changes(was, now)[1]:
+        await audit.record(
+            session,
+            tenant,
+            action=audit.Action.PRICE_CHANGED,
+            target_type="Product",
+            target_id=product.id,
+            before=was,
+            after=now,
+        )
     return product
 
 

@@ -9,8 +9,18 @@ import strawberry
 
 from shared.graphql.ids import parse_id, parse_opt_id
 from shared.graphql.types import SortDirection
-from subgraphs.purchases import bills, orders, prices, reads, receipts, suppliers
+from subgraphs.purchases import (
+    bills,
+    landed_costs,
+    orders,
+    prices,
+    reads,
+    receipts,
+    suppliers,
+)
 from subgraphs.purchases.graphql.types import (
+    LandedCostAllocation,
+    LandedCostKind,
     PurchaseOrderOrderField,
     PurchaseOrderStatus,
     SupplierOrderField,
@@ -262,6 +272,29 @@ class ReceivePurchaseOrderInput:
         default=None, description="Default: everything still open."
     )
     received_on: dt.date | None = None
+
+
+@strawberry.input
+class LandedCostInput:
+    kind: LandedCostKind
+    amount: Decimal
+    currency: str | None = strawberry.field(
+        default=None, description="The order's currency (default) or the base currency."
+    )
+
+    def to_cost(self) -> landed_costs.CostInput:
+        return landed_costs.CostInput(self.kind, self.amount, self.currency)
+
+
+@strawberry.input(
+    description="Give a receipt, or a purchase order for all its receipts. No WEIGHT "
+    "allocation: products carry no weight."
+)
+class AddLandedCostsInput:
+    receipt_id: strawberry.ID | None = None
+    purchase_order_id: strawberry.ID | None = None
+    costs: list[LandedCostInput]
+    allocation: LandedCostAllocation
 
 
 # --- vendor bills -------------------------------------------------------------------

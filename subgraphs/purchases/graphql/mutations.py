@@ -14,6 +14,7 @@ from shared.graphql.types import UserError
 from subgraphs.purchases import (
     approval,
     bills,
+    landed_costs,
     models,
     orders,
     policy,
@@ -24,6 +25,7 @@ from subgraphs.purchases import (
     suppliers,
 )
 from subgraphs.purchases.graphql.inputs import (
+    AddLandedCostsInput,
     AddSupplierPriceInput,
     ConfirmPurchaseOrderInput,
     CreatePurchaseOrderInput,
@@ -48,6 +50,7 @@ from subgraphs.purchases.graphql.types import (
     APPROVE,
     WRITE,
     BillPayment,
+    LandedCost,
     Product,
     PurchaseOrder,
     PurchasePolicy,
@@ -118,6 +121,12 @@ class PurchaseOrderPayload:
 class ReceivePurchaseOrderPayload:
     order: PurchaseOrder | None = None
     receipt: Receipt | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class LandedCostPayload:
+    landed_cost: LandedCost | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -438,6 +447,33 @@ class Mutation:
         self, info: Info[Any, Any], input: PurchaseOrderIdInput
     ) -> PurchaseOrderPayload:
         return await _order_step(info, input, WRITE, receipts.close_purchase_order)
+
+    @strawberry.mutation(
+        description="Allocates freight, duty, insurance... over a receipt's (or an order's "
+        "receipts') stockable lines by VALUE or QUANTITY, exact to the cent with the "
+        "remainder on the last line, and puts each share into the product's cost."
+    )
+    async def add_landed_costs(
+        self, info: Info[Any, Any], input: AddLandedCostsInput
+    ) -> LandedCostPayload:
+        result, errors = await perform(
+            info,
+            WRITE,
+            lambda s, p: landed_costs.add_landed_costs(
+                s,
+                p.tenant_id,
+                receipt_id=parse_opt_id(input.receipt_id),
+                order_id=parse_opt_id(input.purchase_order_id),
+                costs=[c.to_cost() for c in input.costs],
+                allocation=input.allocation,
+                actor=p.user_id,
+            ),
+        )
+        if result is None:
+            return LandedCostPayload(errors=errors)
+        return LandedCostPayload(
+            landed_cost=LandedCost.from_models(result.landed_cost, result.lines), errors=errors
+        )
 
     # --- vendor bills ---------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +36,8 @@ PurchaseBillingStatus = models.BillingStatus
 PurchaseApprovalStatus = models.ApprovalStatus
 VendorBillStatus = models.BillStatus
 SupplierOrderField = reads.SupplierSort
+LandedCostKind = models.LandedCostKind
+LandedCostAllocation = models.LandedCostAllocation
 PurchaseOrderOrderField = reads.OrderSort
 for _enum, _name in (
     (PurchaseOrderStatus, "PurchaseOrderStatus"),
@@ -42,6 +45,8 @@ for _enum, _name in (
     (PurchaseApprovalStatus, "PurchaseApprovalStatus"),
     (VendorBillStatus, "VendorBillStatus"),
     (SupplierOrderField, "SupplierOrderField"),
+    (LandedCostKind, "LandedCostKind"),
+    (LandedCostAllocation, "LandedCostAllocation"),
     (PurchaseOrderOrderField, "PurchaseOrderOrderField"),
 ):
     strawberry.enum(_enum, name=_name)
@@ -330,6 +335,70 @@ class Receipt:
     async def lines(self, info: Info[Any, Any]) -> list[ReceiptLine]:
         return await load_many(
             info, loaders.lines_by_receipt, parse_id(self.id), ReceiptLine.from_model
+        )
+
+
+@strawberry.type(description="One charge of a landed cost, as given and in base currency.")
+class LandedCostCharge:
+    kind: LandedCostKind
+    amount: Decimal
+    currency: str
+    base_amount: Decimal
+
+
+@strawberry.type(description="A received line's share of a landed cost, in base currency.")
+class LandedCostLine:
+    position: int
+    receipt_line_id: strawberry.ID
+    amount: Decimal
+    product_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field
+    def product(self) -> Product:
+        return Product(id=to_id(self.product_id))
+
+
+@strawberry.type(
+    description="Freight, duty, insurance... allocated over received goods and put into "
+    "their cost; the line amounts add up to the total exactly."
+)
+class LandedCost:
+    id: strawberry.ID
+    receipt_id: strawberry.ID | None
+    order_id: strawberry.ID
+    allocation: LandedCostAllocation
+    total: Decimal = strawberry.field(description="In base currency.")
+    costs: list[LandedCostCharge]
+    lines: list[LandedCostLine]
+
+    @classmethod
+    def from_models(
+        cls, doc: models.LandedCost, lines: Sequence[models.LandedCostLine]
+    ) -> LandedCost:
+        return cls(
+            id=to_id(doc.id),
+            receipt_id=to_id(doc.receipt_id) if doc.receipt_id else None,
+            order_id=to_id(doc.order_id),
+            allocation=LandedCostAllocation(doc.allocation),
+            total=doc.total.quantize(CENT),
+            costs=[
+                LandedCostCharge(
+                    kind=LandedCostKind(c["kind"]),
+                    amount=Decimal(c["amount"]).quantize(CENT),
+                    currency=c["currency"],
+                    base_amount=Decimal(c["baseAmount"]).quantize(CENT),
+                )
+                for c in doc.costs
+            ],
+            lines=[
+                LandedCostLine(
+                    position=ln.position,
+                    receipt_line_id=to_id(ln.receipt_line_id),
+                    amount=ln.amount.quantize(CENT),
+                    product_id=ln.product_id,
+                )
+                for ln in lines
+            ],
         )
 
 

@@ -25,6 +25,8 @@ from subgraphs.stock.graphql.types import (
 from subgraphs.stock.models import AlertStatus
 
 
+# Root fields are nullable: through the router, an outage of this subgraph nulls its own
+# fields and not the whole response (README "Nullability across subgraphs").
 @strawberry.type
 class Query:
     @strawberry.field
@@ -35,7 +37,7 @@ class Query:
         after: str | None = None,
         filter: ProductFilter | None = None,
         order_by: ProductOrder | None = None,
-    ) -> Connection[Product]:
+    ) -> Connection[Product] | None:
         f = (filter or ProductFilter()).to_filter()
         order = order_by or ProductOrder()
         page = await read(
@@ -60,7 +62,7 @@ class Query:
     @strawberry.field
     async def warehouses(
         self, info: Info[Any, Any], first: int | None = None, after: str | None = None
-    ) -> Connection[Warehouse]:
+    ) -> Connection[Warehouse] | None:
         page = await read(
             info, READ, lambda s, t: reads.list_warehouses(s, t, first=first, after=after)
         )
@@ -73,7 +75,7 @@ class Query:
         first: int | None = None,
         after: str | None = None,
         filter: StockMoveFilter | None = None,
-    ) -> Connection[StockMove]:
+    ) -> Connection[StockMove] | None:
         f = (filter or StockMoveFilter()).to_filter()
         page = await read(
             info, READ, lambda s, t: reads.list_moves(s, t, filter=f, first=first, after=after)
@@ -87,7 +89,7 @@ class Query:
         status: AlertStatus | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> Connection[LowStockAlert]:
+    ) -> Connection[LowStockAlert] | None:
         page = await read(
             info,
             READ,
@@ -98,7 +100,7 @@ class Query:
     @strawberry.field
     async def replenishment_suggestions(
         self, info: Info[Any, Any], warehouse_id: strawberry.ID | None = None
-    ) -> list[ReplenishmentSuggestion]:
+    ) -> list[ReplenishmentSuggestion] | None:
         rows = await read(
             info,
             READ,
@@ -111,7 +113,7 @@ class Query:
     @strawberry.field
     async def stock_valuation(
         self, info: Info[Any, Any], warehouse_id: strawberry.ID | None = None
-    ) -> StockValuation:
+    ) -> StockValuation | None:
         rows = await read(
             info,
             READ,
