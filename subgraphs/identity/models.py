@@ -199,3 +199,99 @@ class Invitation(Base):
     created_at: Mapped[dt.datetime] = _now()
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MfaTotp(Base):
+    """A user's TOTP secret: pending until `confirmed_at`. `last_step` is the newest
+    accepted time step, so a code cannot be replayed inside its window."""
+
+    __tablename__ = "mfa_totp"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["identity.user.tenant_id", "identity.user.id"]
+        ),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    last_step: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[dt.datetime] = _now()
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MfaRecoveryCode(Base):
+    """A single-use recovery code, hashed with the password hasher."""
+
+    __tablename__ = "mfa_recovery_code"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["identity.user.tenant_id", "identity.user.id"]
+        ),
+        Index("ix_mfa_recovery_code_tenant_id_user_id", "tenant_id", "user_id"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID]
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MfaChallenge(Base):
+    """A login's second step: the password was right; the `mfaToken` (hashed here) is
+    short-lived and single-use."""
+
+    __tablename__ = "mfa_challenge"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["identity.user.tenant_id", "identity.user.id"]
+        ),
+        UniqueConstraint("tenant_id", "token_hash"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID]
+    token_hash: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[dt.datetime] = _now()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MfaPolicy(Base):
+    """The tenant's MFA rule; no row means MFA is optional."""
+
+    __tablename__ = "mfa_policy"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["identity.tenant.id"]),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    required: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    updated_at: Mapped[dt.datetime] = _now()
+
+
+class ServiceClient(Base):
+    """An OAuth2 client of the tenant (client credentials grant, RFC 6749 4.4): its
+    secret is stored hashed; its tokens carry `permissions` and `kind: client`."""
+
+    __tablename__ = "service_client"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["identity.tenant.id"]),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    permissions: Mapped[list[str]] = mapped_column(ARRAY(String(63)))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    token_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[dt.datetime] = _now()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.batch import by_id
 from shared.db import TenantId
 from shared.pagination import Page, SortKey, paginate
-from subgraphs.identity.models import Role, Tenant, User, UserRole
+from subgraphs.identity.models import MfaPolicy, MfaTotp, Role, Tenant, User, UserRole
 
 # --- tenants ------------------------------------------------------------------------
 
@@ -121,3 +121,17 @@ async def roles_by_user(
 
 async def roles_of(session: AsyncSession, tenant: TenantId, user_id: uuid.UUID) -> list[Role]:
     return (await roles_by_user(session, tenant, [user_id])).get(user_id, [])
+
+
+async def totp_enabled(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    """Whether the user signs in with a confirmed TOTP second factor."""
+    found = await session.scalar(
+        select(MfaTotp.user_id).where(MfaTotp.user_id == user_id, MfaTotp.confirmed_at.is_not(None))
+    )
+    return found is not None
+
+
+async def mfa_required(session: AsyncSession, tenant: TenantId) -> bool:
+    return bool(
+        await session.scalar(select(MfaPolicy.required).where(MfaPolicy.tenant_id == tenant))
+    )

@@ -24,7 +24,7 @@ from shared.settings import Settings
 from subgraphs.identity import lockout, tokens
 from subgraphs.identity.credentials import DUMMY_HASH, verify_password
 from subgraphs.identity.models import RefreshToken, Tenant, User
-from subgraphs.identity.reads import roles_of
+from subgraphs.identity.reads import mfa_required, roles_of, totp_enabled
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,7 @@ class AuthResult:
     permissions: list[str]
     token_id: str
     session_id: uuid.UUID | None = None
+    mfa_enrolment_required: bool = False
 
     def principal(self) -> Principal:
         """Who the caller is from now on, so the payload resolves as the new user."""
@@ -74,8 +75,28 @@ async def login(
     password: str,
     source: str = UNKNOWN,
 ) -> AuthResult:
-    """Same error, same cost, for an unknown tenant, an unknown email and a wrong password.
-    `source` is the client's address, as the router vouched for it (see `lockout`)."""
+    """A one-step login. A user with TOTP is refused here (MFA_REQUIRED): their login
+    goes through `mfa.login`, which answers a challenge instead."""
+    tenant, user = await authenticate(
+        session, db, tenant_slug=tenant_slug, email=email, password=password, source=source
+    )
+    if await totp_enabled(session, user.id):
+        raise InvalidInput.one(None, Code.MFA_REQUIRED, "This login needs a second factor")
+    return await start_session(session, settings, tenant, user)
+
+
+async def authenticate(
+    session: AsyncSession,
+    db: Database,
+    *,
+    tenant_slug: str,
+    email: str,
+    password: str,
+    source: str = UNKNOWN,
+) -> tuple[TenantId, User]:
+    """The password step. Same error, same cost, for an unknown tenant, an unknown email
+    and a wrong password. `source` is the client's address, as the router vouched for it
+    (see `lockout`)."""
     attempt = lockout.Attempt(tenant_slug, email, source)
     await lockout.check(session, attempt)
     tenant_row = await session.scalar(
@@ -114,7 +135,7 @@ async def login(
         target_id=user.id,
         actor_id=user.id,
     )
-    return await start_session(session, settings, TenantId(tenant_row.id), user)
+    return TenantId(tenant_row.id), user
 
 
 # --- issuing, refresh, logout ---------------------------------------------------------
@@ -132,6 +153,11 @@ async def _issue(
 ) -> AuthResult:
     roles = await roles_of(session, tenant, user.id)
     permissions = sorted({p for r in roles for p in r.permissions})
+    # The tenant requires MFA and the user has none yet: the tokens grant no role and no
+    # permission, so they serve only to enrol (and `me`); the next login has them back.
+    enrol_only = await mfa_required(session, tenant) and not await totp_enabled(session, user.id)
+    if enrol_only:
+        roles, permissions = [], []
     access = await tokens.issue_access_token(
         session,
         user_id=user.id,
@@ -164,6 +190,7 @@ async def _issue(
         permissions,
         access.token_id,
         family_id,
+        mfa_enrolment_required=enrol_only,
     )
 
 

@@ -94,7 +94,7 @@ async def update_user(
     roles: Sequence[str] | None = None,
 ) -> User:
     user = await _user(session, tenant, user_id)
-    was = {
+    was: dict[str, object] = {
         "email": user.email,
         "name": user.name,
         "roles": await _role_names(session, tenant, user_id),

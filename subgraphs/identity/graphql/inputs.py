@@ -85,3 +85,38 @@ class AcceptInvitationInput:
     token: str
     name: str
     password: str
+
+
+@strawberry.input
+class ConfirmTotpEnrolmentInput:
+    code: str = strawberry.field(description="The current code of the authenticator app.")
+
+
+@strawberry.input
+class VerifyMfaInput:
+    mfa_token: str
+    code: str | None = strawberry.field(default=None, description="A current TOTP code.")
+    recovery_code: str | None = strawberry.field(
+        default=None, description="Instead of `code`: an unused recovery code."
+    )
+
+
+@strawberry.input
+class ResetUserMfaInput:
+    user_id: strawberry.ID
+
+
+@strawberry.input
+class SetMfaPolicyInput:
+    required: bool
+
+
+@strawberry.input
+class CreateServiceClientInput:
+    name: str
+    permissions: list[str]
+
+
+@strawberry.input
+class ServiceClientInput:
+    client_id: strawberry.ID = strawberry.field(description="The id createServiceClient gave.")
