@@ -20,6 +20,12 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(schema_app, name="schema")
 stock_app = typer.Typer(no_args_is_help=True, help="Stock ledger tools.")
 app.add_typer(stock_app, name="stock")
+config_app = typer.Typer(no_args_is_help=True, help="The configuration (docs/configuration.md).")
+app.add_typer(config_app, name="config")
+citus_app = typer.Typer(no_args_is_help=True, help="PostgreSQL distributed by tenant (Citus).")
+app.add_typer(citus_app, name="citus")
+operations_app = typer.Typer(no_args_is_help=True, help="Trusted documents (the safelist).")
+app.add_typer(operations_app, name="operations")
 console = Console()
 
 
@@ -57,6 +63,23 @@ def router(
     from router.app import serve_supergraph
 
     serve_supergraph(supergraph, host=host, port=port)
+
+
+@app.command()
+def worker() -> None:
+    """Relay outbox events to notifications (in-app, email, SMS) and fire schedules until
+    SIGTERM; as many as wanted may run beside `nexo serve` (which runs one itself)."""
+    from subgraphs.notifications import api as notifications
+
+    async def main() -> None:
+        from shared.logging import configure_logging
+
+        settings = get_settings()
+        configure_logging(settings.log_level)
+        async with serving.prepared(settings, run_migrations=False) as runtime:
+            await notifications.run_until_signalled(runtime.db)
+
+    asyncio.run(main())
 
 
 @app.command()
@@ -101,7 +124,7 @@ def print_demo_credentials() -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Add a new signing key; tokens signed by older keys keep verifying until retired."""
-    from subgraphs.identity import tokens
+    from subgraphs.identity import api as tokens
 
     async def main() -> None:
         async with serving.owner_session(get_settings()) as session:
@@ -114,7 +137,7 @@ def keys_rotate() -> None:
 @keys_app.command("retire")
 def keys_retire(kid: str) -> None:
     """Stop accepting tokens signed by KID (and stop signing with it)."""
-    from subgraphs.identity import tokens
+    from subgraphs.identity import api as tokens
 
     async def main() -> bool:
         async with serving.owner_session(get_settings()) as session:
@@ -129,7 +152,7 @@ def keys_retire(kid: str) -> None:
 @keys_app.command("list")
 def keys_list() -> None:
     """The signing keys, newest last."""
-    from subgraphs.identity import tokens
+    from subgraphs.identity import api as tokens
 
     async def main() -> None:
         async with serving.owner_session(get_settings()) as session:
@@ -185,8 +208,8 @@ def stock_verify() -> None:
     from sqlalchemy import select
 
     from shared.db import TenantId
-    from subgraphs.identity.models import Tenant
-    from subgraphs.stock.service import LevelDifference, verify_levels
+    from subgraphs.identity.api import Tenant
+    from subgraphs.stock.api import LevelDifference, verify_levels
 
     async def main() -> tuple[int, list[LevelDifference]]:
         found: list[LevelDifference] = []
@@ -228,5 +251,45 @@ def stock_verify() -> None:
     raise typer.Exit(1)
 
 
+@config_app.command("show")
+def config_show() -> None:
+    """The effective configuration, secrets masked; exit 1 if production would refuse it."""
+    from nexo.config import show
+
+    text, refused = show()
+    typer.echo(text, nl=False)
+    if refused:
+        raise typer.Exit(1)
+
+
+@citus_app.command("plan")
+def citus_plan() -> None:
+    """The Citus calls that distribute every tenant table by tenant_id (docs/scaling.md)."""
+    from nexo.citus import plan_sql
+
+    typer.echo(plan_sql(), nl=False)
+
+
+@operations_app.command("register")
+def operations_register(
+    file: Annotated[str, typer.Argument(help="A .graphql document or a JSON manifest.")],
+) -> None:
+    """Add documents to the safelist that NEXO_PERSISTED_QUERIES=safelist runs."""
+    from pathlib import Path
+
+    from router.trusted_documents import default_path, register
+
+    target = default_path()
+    for digest, name in register(target, Path(file).read_text(encoding="utf-8")):
+        typer.echo(f"{digest}  {name}")
+    typer.echo(f"safelist: {target}", err=True)
+
+
 def main() -> None:
-    app()
+    from shared.settings import ConfigurationError
+
+    try:
+        app()
+    except ConfigurationError as exc:
+        typer.echo(f"nexo: {exc}", err=True)
+        raise SystemExit(2) from None

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from router.compose import Composition, compose
 from router.transport import InProcessTransport, Transport
 from shared.context import Runtime
-from shared.graphql.schema import NexoSchema
 from shared.graphql.http import execute_in_process
+from shared.graphql.schema import NexoSchema
 from subgraphs.registry import SUBGRAPHS
 
 SDL_QUERY = "{ _service { sdl } }"

@@ -10,5 +10,6 @@ def load_models() -> None:
 
     importlib.import_module("shared.outbox")
     importlib.import_module("shared.idempotency")
+    importlib.import_module("shared.audit")
     for spec in SUBGRAPHS:
         importlib.import_module(f"{spec.module}.models")

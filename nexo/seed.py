@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.context import Runtime
 from shared.db import TenantId, bind_tenant
 from subgraphs.crm.seed import seed_demo as seed_crm
-from subgraphs.identity import service as identity
-from subgraphs.identity.models import Tenant
-from subgraphs.identity.roles import BUILTIN_ROLES
+from subgraphs.identity import api as identity
+from subgraphs.identity.api import BUILTIN_ROLES, Tenant
+from subgraphs.notifications.seed import seed_demo as seed_notifications
+from subgraphs.production.seed import seed_demo as seed_production
+from subgraphs.purchases.seed import seed_demo as seed_purchases
 from subgraphs.sales.seed import seed_demo as seed_sales
 from subgraphs.stock.seed import seed_demo as seed_stock
 
@@ -41,6 +43,9 @@ DOMAIN_SEEDERS: list[tuple[str, DomainSeeder]] = [
     ("crm", seed_crm),
     ("stock", seed_stock),
     ("sales", seed_sales),
+    ("production", seed_production),
+    ("purchases", seed_purchases),
+    ("notifications", seed_notifications),
 ]
 """(name, seeder) in dependency order; each must itself be idempotent."""
 

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 import uvicorn
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from starlette.applications import Starlette
 
-from nexo import database, migrate
+from nexo import database, metrics_collector, migrate
 from nexo.runtime import build_runtime
 from nexo.seed import seed_demo
+from nexo.supervisor import GaveUp, Supervisor
+from nexo.wellknown import jwks_route
 from shared.context import Runtime
+from shared.graphiql.web import vendor_files
 from shared.logging import configure_logging
 from shared.settings import Settings
 
@@ -24,9 +29,15 @@ console = Console(stderr=True)
 
 @asynccontextmanager
 async def prepared(
-    settings: Settings, *, run_migrations: bool = True, demo: bool = False
+    settings: Settings,
+    *,
+    run_migrations: bool = True,
+    demo: bool = False,
+    metrics_domains: Collection[str] | None = None,
 ) -> AsyncIterator[Runtime]:
-    """The database resolved (embedded started if needed), migrated, optionally seeded."""
+    """The database resolved (embedded started if needed), migrated, optionally seeded;
+    `/metrics` gets the resource gauges and the database gauges of `metrics_domains`
+    (None: every domain's)."""
     with console.status("starting PostgreSQL") as status:
         urls = database.resolve(settings)
         try:
@@ -43,9 +54,11 @@ async def prepared(
             if urls.embedded:
                 database.stop_embedded()
             raise
+    gauges = metrics_collector.install(settings, urls.owner, domains=metrics_domains)
     try:
         yield runtime
     finally:
+        await gauges.close()
         await runtime.db.dispose()
         if urls.embedded:
             database.stop_embedded()
@@ -67,7 +80,7 @@ class GracefulServer(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
-async def _serve_app(app: object, host: str, port: int) -> None:
+def _server(app: object, host: str, port: int) -> GracefulServer:
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=host,
@@ -78,7 +91,21 @@ async def _serve_app(app: object, host: str, port: int) -> None:
         # router's deadline anyway); then the process exits.
         timeout_graceful_shutdown=5,
     )
-    await GracefulServer(config).serve()
+    return GracefulServer(config)
+
+
+async def _serve_app(app: object, host: str, port: int) -> None:
+    await _server(app, host, port).serve()
+
+
+def _public_routes(app: Starlette, runtime: Runtime) -> None:
+    """What the public port serves beside the graph, in both modes."""
+    app.router.routes.append(jwks_route(runtime))
+    if vendor_files() is None:
+        console.log(
+            "[yellow]GraphiQL's files are missing (NEXO was installed without network);"
+            f" `{sys.executable} -m shared.graphiql.assets` fetches them"
+        )
 
 
 async def serve(settings: Settings, *, host: str, port: int, demo: bool) -> None:
@@ -94,6 +121,7 @@ async def serve(settings: Settings, *, host: str, port: int, demo: bool) -> None
             in_process_transports(graph, runtime),
             dev=settings.dev,
         )
+        _public_routes(app, runtime)
         # Notifications: its PDF documents beside /graphql, its worker in the background
         # (in split mode the notifications subgraph's own app does both).
         from subgraphs.notifications import api as notifications
@@ -110,8 +138,26 @@ async def serve_subgraph(settings: Settings, *, name: str, host: str, port: int)
 
     spec = next(s for s in SUBGRAPHS if s.name == name)
     configure_logging(settings.log_level)
-    async with prepared(settings, run_migrations=False) as runtime:
-        await _serve_app(spec.create_app(runtime), host, port)
+    async with prepared(settings, run_migrations=False, metrics_domains={name}) as runtime:
+        server = _server(spec.create_app(runtime), host, port)
+        orphaned = asyncio.create_task(_stop_when_orphaned(server))
+        try:
+            await server.serve()
+        finally:
+            orphaned.cancel()
+
+
+async def _stop_when_orphaned(server: uvicorn.Server) -> None:
+    """Stop serving once the process that started this one is gone: a subgraph of a
+    killed `serve --split` would otherwise hold its port, and the next one could not
+    start. A process started by init or a container runtime has nothing to watch."""
+    parent = os.getppid()
+    if parent <= 1:
+        return
+    while os.getppid() == parent:  # noqa: ASYNC110 (no event tells of a new parent)
+        await asyncio.sleep(1)
+    console.log(f"[yellow]the process that started this subgraph ({parent}) is gone: stopping")
+    server.should_exit = True
 
 
 async def serve_split(settings: Settings, *, host: str, port: int, demo: bool) -> None:
@@ -122,44 +168,43 @@ async def serve_split(settings: Settings, *, host: str, port: int, demo: bool) -
     from subgraphs.registry import SUBGRAPHS
 
     configure_logging(settings.log_level)
-    async with prepared(settings, demo=demo):
-        children = [
-            await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "nexo",
-                "subgraph",
-                spec.name,
-                "--host",
-                host,
-                "--port",
-                str(spec.port),
-            )
-            for spec in SUBGRAPHS
-        ]
-        try:
+    subgraph = (sys.executable, "-m", "nexo", "subgraph")
+    commands = {
+        spec.name: (*subgraph, spec.name, "--host", host, "--port", str(spec.port))
+        for spec in SUBGRAPHS
+    }
+    async with prepared(settings, demo=demo, metrics_domains=()) as runtime:
+        # A subgraph process that dies is started again (the router's /ready says 503
+        # meanwhile); one that keeps dying stops the whole of `serve --split`, loudly.
+        server: GracefulServer | None = None
+
+        def give_up(_: GaveUp) -> None:
+            if server is not None:
+                server.should_exit = True
+
+        async with Supervisor(commands, on_give_up=give_up) as supervisor:
             graph = build_graph(host)
             app = create_router_app(
                 graph.composition.supergraph_sdl,
                 http_transports(load_supergraph(graph.composition.supergraph_sdl)),
                 dev=settings.dev,
             )
-            console.log(f"NEXO (split) listening on http://{host}:{port}/graphql")
-            await _serve_app(app, host, port)
-        finally:
-            for child in children:
-                if child.returncode is None:
-                    child.send_signal(signal.SIGTERM)
-            for child in children:
-                try:
-                    await asyncio.wait_for(child.wait(), 30)
-                except TimeoutError:
-                    child.kill()
+            _public_routes(app, runtime)
+            server = _server(app, host, port)
+            if supervisor.gave_up is None:
+                console.log(f"NEXO (split) listening on http://{host}:{port}/graphql")
+                await server.serve()
+    if supervisor.gave_up is not None:
+        raise supervisor.gave_up
 
 
 def run(settings: Settings, *, host: str, port: int, demo: bool, split: bool = False) -> None:
     main = serve_split if split else serve
-    asyncio.run(main(settings, host=host, port=port, demo=demo))
+    try:
+        asyncio.run(main(settings, host=host, port=port, demo=demo))
+    except GaveUp as exc:
+        console.print(f"[red]nexo serve --split: subgraph {exc}")
+        raise SystemExit(1) from None
 
 
 @asynccontextmanager

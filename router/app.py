@@ -7,6 +7,9 @@ a string, `variables` and `extensions` objects (or null), `operationName` a stri
 request is cancelled when its client disconnects, and a response over
 `response_bytes` is replaced by an error. `RouterSettings` (`NEXO_ENV=production`)
 turns introspection, field suggestions, GraphiQL and GET queries off.
+
+GraphiQL is served from this app's own files (`shared.graphiql`: nothing is loaded from
+a CDN). Browsers on other origins may call it only from `NEXO_CORS_ORIGINS`.
 """
 
 from __future__ import annotations
@@ -27,12 +30,16 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive
 
+from router import trusted_documents
 from router.gateway import Router, RouterResult
+from router.internal_credential import RouterEdge, signed_transports
 from router.limits import OperationLimits
 from router.metrics import RouterMetrics
 from router.plan import plan_to_dict
@@ -40,21 +47,10 @@ from router.settings import RouterSettings
 from router.supergraph import Supergraph, load_supergraph
 from router.transport import REQUEST_ID, HttpTransport, Transport, to_json
 from shared.codes import Code
+from shared.graphiql.web import assets_route, graphiql_response
+from shared.metrics import MetricsMiddleware
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-GRAPHIQL = """<!doctype html>
-<html><head><title>NEXO GraphiQL</title>
-<link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css" />
-</head><body style="margin:0"><div id="graphiql" style="height:100vh"></div>
-<script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-<script>
-  const fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
-  ReactDOM.createRoot(document.getElementById("graphiql")).render(
-    React.createElement(GraphiQL, { fetcher, isHeadersEditorEnabled: true,
-      defaultHeaders: '{"Authorization": "Bearer "}' }));
-</script></body></html>"""
 
 
 CLIENT_CLOSED = 499
@@ -237,18 +233,7 @@ async def execute_graphql(
 
 
 def _record(metrics: RouterMetrics, result: RouterResult, started: float) -> None:
-    outcome = (
-        "request_error"
-        if result.request_error
-        else ("error" if result.body.get("errors") else "ok")
-    )
-    name = result.operation_name or "anonymous"
-    metrics.requests.labels(name, outcome).inc()
-    metrics.latency.labels(name, outcome).observe(time.perf_counter() - started)
-    if result.cache_hit is not None:
-        metrics.plan_cache.labels("hit" if result.cache_hit else "miss").inc()
-    if result.refused is not None:
-        metrics.refusals.labels(result.refused).inc()
+    metrics.record(result, time.perf_counter() - started)  # bounded labels, the log line
 
 
 def _too_large(size: int, limit: int) -> dict[str, Any]:
@@ -318,8 +303,11 @@ async def _answer(
     state: RouterAppState, request: Request, request_id: str, started: float
 ) -> Response:
     settings = state.settings
+    if request.method == "OPTIONS":
+        # A CORS preflight from an allowed origin is answered by the middleware first.
+        return Response(status_code=204, headers={"allow": _allowed_methods(settings)})
     if settings.graphiql and wants_graphiql(request.method, request.headers, request.query_params):
-        return HTMLResponse(GRAPHIQL)
+        return graphiql_response()
     if request.method == "GET" and not settings.http_get:
         refused = Refusal("queries over GET are disabled here: POST them as JSON", 405)
         refused.headers["allow"] = "POST"
@@ -330,8 +318,12 @@ async def _answer(
         if isinstance(read, Response):
             return read
         body = read
+    admitted = trusted_documents.admit(request, body)  # persisted queries, safelist
+    if isinstance(admitted, Response):
+        return admitted
+    body, query_params = admitted
     parsed = parse_graphql_request(
-        request.method, request.headers, request.query_params, body, settings.limits
+        request.method, request.headers, query_params, body, settings.limits
     )
     if isinstance(parsed, Response):
         return parsed
@@ -351,6 +343,31 @@ async def _answer(
         state.metrics.disconnects.inc()
         return Response(status_code=CLIENT_CLOSED)
     return graphql_response(state, request.headers, work.result(), started)
+
+
+def _allowed_methods(settings: RouterSettings) -> str:
+    return "GET, POST, OPTIONS" if settings.http_get else "POST, OPTIONS"
+
+
+CORS_REQUEST_HEADERS = ("authorization", "content-type", "accept", "idempotency-key", REQUEST_ID)
+CORS_RESPONSE_HEADERS = (REQUEST_ID, "retry-after")
+
+
+def cors_middleware(settings: RouterSettings, *, dev: bool = False) -> list[Middleware]:
+    """CORS for `settings.cors_origins` only; none configured: no CORS headers at all."""
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_credentials=settings.cors_credentials,
+            allow_methods=["GET", "POST"] if settings.http_get else ["POST"],
+            allow_headers=[*CORS_REQUEST_HEADERS, *(["nexo-query-plan"] if dev else [])],
+            expose_headers=list(CORS_RESPONSE_HEADERS),
+            max_age=600,
+        )
+    ]
 
 
 async def health(_: Request) -> Response:
@@ -410,6 +427,7 @@ def create_router_app(
         settings = RouterSettings.from_env(production=production)
     if limits is not None:
         settings = dataclasses.replace(settings, limits=limits)
+    transports = signed_transports(transports)  # the router's credential on subgraph calls
     supergraph = load_supergraph(supergraph_sdl)
     metrics = RouterMetrics()
     router = Router(
@@ -422,17 +440,23 @@ def create_router_app(
         suggestions=settings.field_suggestions,
     )
     state = RouterAppState(router, metrics, transports, dev, settings)
+    routes: list[BaseRoute] = [
+        Route("/graphql", partial(graphql_endpoint, state), methods=["GET", "POST", "OPTIONS"]),
+        Route("/health", health),
+        Route("/ready", partial(ready, state)),
+        Route("/metrics", partial(metrics_endpoint, state)),
+    ]
+    if settings.graphiql:
+        routes.append(assets_route())
     app = Starlette(
-        routes=[
-            Route("/graphql", partial(graphql_endpoint, state), methods=["GET", "POST"]),
-            Route("/health", health),
-            Route("/ready", partial(ready, state)),
-            Route("/metrics", partial(metrics_endpoint, state)),
-        ],
+        routes=routes,
+        middleware=cors_middleware(settings, dev=dev),
         lifespan=partial(_lifespan, transports),
     )
     app.state.router = router
     app.state.settings = settings
+    app.add_middleware(RouterEdge)  # the client's address for the credential; Retry-After
+    app.add_middleware(MetricsMiddleware, service="router", routes=app.routes)  # + log line
     return app
 
 

@@ -18,6 +18,7 @@ from graphql import (
 )
 
 from router.compose_emit import emit_supergraph
+from router.compose_satisfiability import unsatisfiable
 from router.compose_types import enum_name, join_version
 from router.selection import parse_field_set
 from router.subgraph_sdl import SField, SType, Subgraph, read_subgraph
@@ -287,8 +288,12 @@ class _Composer:
                 )
 
 
-def compose(services: Iterable[Mapping[str, str]]) -> Composition:
-    """Compose `[{name, url, sdl}]` into a supergraph; raise CompositionError naming each issue."""
+def compose(
+    services: Iterable[Mapping[str, str]], *, check_satisfiability: bool = True
+) -> Composition:
+    """Compose `[{name, url, sdl}]` into a supergraph; raise CompositionError naming each
+    issue. `check_satisfiability=False` skips proving that every query of the API schema
+    can be planned (for tests of how the router refuses one that cannot)."""
     subgraphs = []
     issues: list[CompositionIssue] = []
     for svc in services:
@@ -314,6 +319,19 @@ def compose(services: Iterable[Mapping[str, str]]) -> Composition:
         supergraph = load_supergraph(sdl)
     except GraphQLError as exc:
         raise CompositionError([CompositionIssue("(supergraph)", "(schema)", exc.message)]) from exc
+    if check_satisfiability:
+        unplannable = unsatisfiable(supergraph)
+        if unplannable:
+            raise CompositionError(
+                [
+                    CompositionIssue(
+                        u.graph or "(supergraph)",
+                        u.coordinate,
+                        f"the query `{u.path}` cannot be planned: {u.reason}",
+                    )
+                    for u in unplannable
+                ]
+            )
     return Composition(sdl, print_schema(supergraph.api_schema))
 
 

@@ -123,6 +123,7 @@ class _Emitter:
     def __init__(self, subgraphs: list[Subgraph]) -> None:
         self.subgraphs = subgraphs
         self.graph = {s.name: enum_name(s.name) for s in subgraphs}
+        self.join = join_version(subgraphs)
 
     def defining(self, type_name: str) -> list[tuple[Subgraph, SType]]:
         return [(s, s.types[type_name]) for s in self.subgraphs if type_name in s.types]
@@ -203,9 +204,17 @@ class _Emitter:
         field_type = (nullable[0] if nullable else f0).node.type
         joins: list[str] = []
         special = len(printed) > 1 or from_interface_object
+        # Progressive @override(label:): both subgraphs keep the field, each while the
+        # label is (the overriding one) or is not (the overridden one) active.
+        labels = {
+            str(f.arg("override", "from")): str(f.arg("override", "label"))
+            for _, _, f in owners
+            if f.has("override") and f.arg("override", "label")
+        }
         for s, _, f in owners:
-            if s.name in overridden:
+            if s.name in overridden and s.name not in labels:
                 continue
+            label = labels.get(s.name) or f.arg("override", "label")
             args: dict[str, Any] = {
                 "graph": self.graph[s.name],
                 "requires": f.arg("requires", "fields"),
@@ -213,6 +222,7 @@ class _Emitter:
                 "type": print_ast(f.node.type) if len(printed) > 1 else None,
                 "external": f.has("external"),
                 "override": f.arg("override", "from"),
+                "overrideLabel": label if label and self.join != "0.3" else None,
             }
             if any(v for k, v in args.items() if k != "graph"):
                 special = True

@@ -86,6 +86,12 @@ class Executor:
             )
         elif isinstance(node, p.Flatten):
             await self.entity_fetch(node, variables, headers, state)
+        elif isinstance(node, p.Unreachable):
+            found = objects_at(state.tree, node.path)
+            paths = [[*at, node.key] for _, at in found] or [
+                [*(s for s in node.path if s != "@"), node.key]
+            ]
+            state.errors.extend({"message": node.message, "path": path} for path in paths)
         else:
             await self.root_fetch(node, variables, headers, state)
 
@@ -179,9 +185,11 @@ class Executor:
             paths: list[list[str | int]] = [[key] for key in fetch.response_keys]
             state.errors.extend(_failures(fetch.service, exc, paths, headers.get(REQUEST_ID)))
             return
-        merge(state.tree, response.get("data") or {}, self.schema)
+        renames = dict(fetch.renames)
+        merge(state.tree, _renamed(response.get("data") or {}, renames), self.schema)
         for error in response.get("errors") or ():
-            state.errors.append(_tag(error, fetch.service, error.get("path")))
+            path = _renamed_path(error.get("path"), renames)
+            state.errors.append(_tag(error, fetch.service, path))
 
     async def entity_fetch(
         self,
@@ -197,7 +205,7 @@ class Executor:
         index: dict[bytes, int] = {}
         found = [o for path in node.paths for o in objects_at(state.tree, path)]
         for obj, path in found:
-            rep = self.representation(obj, fetch.requires)
+            rep = self.representation(obj, fetch.requires, fetch.keys)
             if rep is None:
                 continue
             if fetch.typename_rewrite:
@@ -223,12 +231,14 @@ class Executor:
             paths = [[*path, *first_key] for group in owners for _, path in group]
             state.errors.extend(_failures(fetch.service, exc, paths, headers.get(REQUEST_ID)))
             return
+        renames = dict(fetch.renames)
         for i, entity in enumerate(entities or ()):
             if isinstance(entity, dict) and i < len(owners):
+                entity = _renamed(entity, renames)
                 for obj, _ in owners[i]:
                     merge(obj, entity, self.schema)
         for error in response.get("errors") or ():
-            epath = error.get("path")
+            epath = _renamed_path(error.get("path"), renames)
             if isinstance(epath, list) and len(epath) >= 2 and epath[0] == "_entities":
                 i = epath[1]
                 if isinstance(i, int) and i < len(owners):
@@ -238,8 +248,14 @@ class Executor:
             state.errors.append(_tag(error, fetch.service, None))
 
     def representation(
-        self, obj: dict[str, Json], requires: SelectionSetNode
+        self,
+        obj: dict[str, Json],
+        requires: SelectionSetNode,
+        keys: SelectionSetNode | None = None,
     ) -> dict[str, Json] | None:
+        """The object's representation, or None when it has none: not of the entity
+        type, or a key field null (the subgraph could not look it up; only the fields
+        this fetch would add stay null)."""
         rep: dict[str, Json] = {}
         matched = False
         for sel in requires.selections:
@@ -250,7 +266,17 @@ class Executor:
             ):
                 matched = True
                 _extract(obj, sel.selection_set, rep)
-        return rep if matched else None
+        if not matched:
+            return None
+        for sel in keys.selections if keys is not None else ():
+            if (
+                isinstance(sel, InlineFragmentNode)
+                and sel.type_condition is not None
+                and self.matches(obj.get("__typename"), sel.type_condition.name.value)
+                and not _complete(obj, sel.selection_set)
+            ):
+                return None
+        return rep
 
     def matches(self, typename: Json, cond: str) -> bool:
         if not isinstance(typename, str):
@@ -277,6 +303,39 @@ def _extract(obj: Json, selection: SelectionSetNode, out: dict[str, Json]) -> No
             out[sel.name.value] = value
         elif isinstance(sel, InlineFragmentNode):
             _extract(obj, sel.selection_set, out)
+
+
+def _complete(obj: Json, selection: SelectionSetNode) -> bool:
+    """Whether every field of the selection has a value (not null) in `obj`."""
+    for sel in selection.selections:
+        if isinstance(sel, FieldNode):
+            value = obj.get((sel.alias or sel.name).value) if isinstance(obj, dict) else None
+            if value is None:
+                return False
+            if sel.selection_set is not None:
+                items = value if isinstance(value, list) else [value]
+                if not all(_complete(v, sel.selection_set) for v in items):
+                    return False
+        elif isinstance(sel, InlineFragmentNode) and not _complete(obj, sel.selection_set):
+            return False
+    return True
+
+
+def _renamed(value: Json, renames: Mapping[str, str]) -> Json:
+    """A subgraph's data with the router's aliases (`Fetch.renames`) renamed back."""
+    if not renames:
+        return value
+    if isinstance(value, list):
+        return [_renamed(v, renames) for v in value]
+    if isinstance(value, dict):
+        return {renames.get(k, k): _renamed(v, renames) for k, v in value.items()}
+    return value
+
+
+def _renamed_path(path: Json, renames: Mapping[str, str]) -> Json:
+    if not renames or not isinstance(path, list):
+        return path
+    return [renames.get(p, p) if isinstance(p, str) else p for p in path]
 
 
 def _extract_nested(value: Json, selection: SelectionSetNode) -> Json:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import random
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -53,12 +54,14 @@ from router.limits import (
 from router.lru import LRU
 from router.plan import PlanningError, QueryPlan
 from router.query_planner import INTROSPECTION_ROOTS, PlanCache, document_key
+from router.selection import tree_key
 from router.shaping import Shaper
 from router.supergraph import Supergraph
 from router.transport import REQUEST_ID, Transport
 from shared.codes import Code
 
 T = TypeVar("T")
+_PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
 TIMEOUT_CODE = str(Code.TIMEOUT)
 _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 
@@ -146,8 +149,19 @@ class Router:
         limits: OperationLimits | None = None,
         introspection: bool = True,
         suggestions: bool = True,
+        override_labels: Iterable[str] = (),
+        rng: Callable[[], float] = random.random,
     ) -> None:
         self.supergraph = supergraph
+        # Progressive @override: a `percent(x)` label is active in x% of requests, drawn
+        # per request; any other label only when configured here.
+        self.active_labels = frozenset(override_labels)
+        self.percent_labels = {
+            label: float(m.group(1))
+            for label in supergraph.override_labels
+            if (m := _PERCENT.match(label)) is not None
+        }
+        self.rng = rng
         self.schema = supergraph.api_schema
         self.limits = limits if limits is not None else OperationLimits()
         self.introspection = introspection
@@ -202,18 +216,34 @@ class Router:
         """`fn()` on the router's worker thread."""
         return await asyncio.get_running_loop().run_in_executor(self._worker, fn)
 
+    def labels(self) -> frozenset[str]:
+        """The progressive @override labels active for one request."""
+        if not self.percent_labels:
+            return self.active_labels
+        drawn = {label for label, pct in self.percent_labels.items() if self.rng() * 100 < pct}
+        return self.active_labels | drawn
+
     async def plan(
         self, doc: DocumentNode, operation_name: str | None, key: str
     ) -> tuple[QueryPlan, bool]:
         """The plan and whether it was cached; a new one is made off the loop, and
         stops being made when this request is cancelled."""
-        found = self.plans.peek(key, operation_name)
+        labels = self.labels()
+        found = self.plans.peek(key, operation_name, labels)
         if found is not None:
             return found, True
         cancelled = threading.Event()
         try:
             return await self.off_loop(
-                partial(self.plans.get, "", doc, operation_name, key=key, cancelled=cancelled)
+                partial(
+                    self.plans.get,
+                    "",
+                    doc,
+                    operation_name,
+                    key=key,
+                    cancelled=cancelled,
+                    labels=labels,
+                )
             )
         finally:
             cancelled.set()
@@ -298,7 +328,12 @@ class Router:
         except LimitExceeded as exc:
             return _refused(exc, name)
         except PlanningError as exc:
-            return _request_error([GraphQLError(str(exc))], name)
+            # The document is valid, but no subgraph may answer part of it: like an
+            # execution failure of the whole operation, `data` is null (as Apollo
+            # Router and Hive Gateway answer), and the error names the field.
+            unplanned: dict[str, Any] = {"errors": [GraphQLError(str(exc)).formatted]}
+            unplanned["data"] = None
+            return RouterResult(unplanned, name, op.operation.value)
         state = ExecutionState()
         await self.introspect(checked, op, coerced, state, headers.get(REQUEST_ID))
         await self.executor.execute(plan.node, coerced.coerced, headers, state)
@@ -344,7 +379,9 @@ class Router:
             )
             if key:
                 self._introspection.put(key, result)
-        merge(state.tree, result.data or {})
+        # Stored as the planner stores client fields (`tree_key`): `__schema` is a key
+        # starting with `__`, like the router's own.
+        merge(state.tree, {tree_key(k, k): v for k, v in (result.data or {}).items()})
         for error in result.errors or ():
             cause = error.original_error
             if cause is None or isinstance(cause, GraphQLError):

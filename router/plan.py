@@ -29,6 +29,11 @@ class Fetch:
     requires: SelectionSetNode | None = None
     typename_rewrite: str | None = None
     mutation: bool = False
+    keys: SelectionSetNode | None = None
+    """The key fields of the representation: an object with one null sends none."""
+    renames: tuple[tuple[str, str], ...] = ()
+    """(alias, response key): fields aliased apart in the subgraph operation (their
+    types differ there), renamed back when the response is merged."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,16 @@ class Flatten:
 
 
 @dataclass(frozen=True)
+class Unreachable:
+    """No subgraph may answer the field `key` of the objects at `path`: each gets an
+    error naming it (and null, which propagates as the spec says)."""
+
+    path: tuple[str, ...]
+    key: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Sequence:
     nodes: tuple[PlanNode, ...]
 
@@ -55,7 +70,7 @@ class Parallel:
     nodes: tuple[PlanNode, ...]
 
 
-PlanNode = Fetch | Flatten | Sequence | Parallel
+PlanNode = Fetch | Flatten | Unreachable | Sequence | Parallel
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,8 @@ def plan_to_dict(node: PlanNode | None) -> dict[str, Any] | None:
         if node.requires is not None:
             out["requires"] = print_ast(node.requires)
         return out
+    if isinstance(node, Unreachable):
+        return {"kind": "Unreachable", "path": [*node.path, node.key], "reason": node.message}
     if isinstance(node, Flatten):
         out = {"kind": "Flatten", "path": list(node.path), "node": plan_to_dict(node.node)}
         if node.more_paths:

@@ -19,6 +19,7 @@ from graphql import (
     DocumentNode,
     FieldNode,
     FragmentSpreadNode,
+    GraphQLObjectType,
     InlineFragmentNode,
     NamedTypeNode,
     NameNode,
@@ -33,10 +34,10 @@ from graphql import (
 from graphql.language import ListTypeNode, NonNullTypeNode
 
 from router import plan as p
-from router.fetch_groups import FetchGroup, PlanBuilder
+from router.fetch_groups import FetchGroup, PlanBuilder, never_included
 from router.lru import LRU
 from router.plan import PlanningError
-from router.selection import SSet, variables_used
+from router.selection import SSet, prune, separate_conflicts, variables_used
 from router.supergraph import Supergraph
 
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
@@ -76,6 +77,8 @@ def _root_items(
     items: list[_Item] = []
     for sel in sels:
         build.spend()
+        if never_included(sel):
+            continue
         if isinstance(sel, FieldNode):
             items.append((sel, chain))
         else:
@@ -96,12 +99,11 @@ def _plan_roots(build: PlanBuilder, op: OperationDefinitionNode) -> list[FetchGr
     if root_type is None:
         raise PlanningError(f"the schema has no {op.operation.value} type")
     roots: list[FetchGroup] = []
-    by_graph: dict[str, FetchGroup] = {}
     for fnode, chain in _root_items(build, op.selection_set.selections, ()):
         name = fnode.name.value
         if name == "__typename" or name in INTROSPECTION_ROOTS:
             continue
-        candidates = sg.field_graphs(root_type.name, name)
+        candidates = build.field_graphs(root_type.name, name)
         if not candidates:
             raise PlanningError(f"no subgraph resolves {root_type.name}.{name}")
         if op.operation == OperationType.MUTATION:
@@ -112,10 +114,10 @@ def _plan_roots(build: PlanBuilder, op: OperationDefinitionNode) -> list[FetchGr
                 group = build.new_group(candidates[0], (), None)
                 roots.append(group)
         else:
-            graph = next((c for c in candidates if c in by_graph), candidates[0])
-            group = by_graph.get(graph)
-            if group is None:
-                group = by_graph[graph] = build.new_group(graph, (), None)
+            graph = _root_graph(build, root_type, fnode, candidates)
+            known = graph in build.root_groups
+            group = build.root_group(graph)
+            if not known:
                 roots.append(group)
         out = group.selection
         for directives in chain:
@@ -124,14 +126,37 @@ def _plan_roots(build: PlanBuilder, op: OperationDefinitionNode) -> list[FetchGr
     return roots
 
 
+def _root_graph(
+    build: PlanBuilder, root_type: GraphQLObjectType, fnode: FieldNode, candidates: list[str]
+) -> str:
+    """A shareable root field goes to the subgraph that plans it with the fewest
+    fetches (one that has a fetch already counts one less), the first on a tie."""
+    if len(candidates) == 1:
+        return candidates[0]
+    options = []
+    for graph in candidates:
+        cost = build.cost((id(fnode),), graph, root_type, [fnode], (), None, None)
+        options.append((cost, 1 if graph in build.root_groups else 0))
+    best = build.cheapest(options)
+    if best is None:
+        return next((c for c in candidates if c in build.root_groups), candidates[0])
+    return candidates[best]
+
+
 def _fetch(
     build: PlanBuilder, groups: list[FetchGroup], op: OperationDefinitionNode, index: int
 ) -> p.Fetch:
     g = groups[0]
-    merged, requires = SSet(), SSet()
+    merged, requires, keys = SSet(), SSet(), SSet()
     for each in groups:
         merged.merge(each.selection)
         requires.merge(each.requires)
+        keys.merge(each.keys)
+    prune(merged)
+    if not merged.items:
+        merged.typename()
+    renames: dict[str, str] = {}
+    separate_conflicts(merged, renames)
     if g.entity_type is None:
         selection = merged.to_ast()
         operation = op.operation
@@ -165,10 +190,12 @@ def _fetch(
         service=build.name(g.graph),
         operation=print_ast(document),
         variables=tuple(v for v in used if v in defs),
-        response_keys=tuple(merged.response_keys()),
+        response_keys=tuple(dict.fromkeys(renames.get(k, k) for k in merged.response_keys())),
         requires=requires.to_ast() if g.entity_type is not None else None,
         typename_rewrite=g.typename_rewrite,
         mutation=operation == OperationType.MUTATION,
+        keys=keys.to_ast() if g.entity_type is not None else None,
+        renames=tuple(renames.items()),
     )
 
 
@@ -196,8 +223,8 @@ def _batches(level: list[FetchGroup]) -> list[list[FetchGroup]]:
     batches: dict[tuple[object, ...], list[FetchGroup]] = {}
     for g in level:
         key: tuple[object, ...] = (g.id,)
-        if g.entity_type is not None:
-            key = (g.graph, g.entity_type, g.typename_rewrite)
+        if g.entity_type is not None and g.unreachable is None:
+            key = (g.graph, g.entity_type, g.typename_rewrite, g.separate)
         batches.setdefault(key, []).append(g)
     return list(batches.values())
 
@@ -221,21 +248,40 @@ def build_plan(
     *,
     work: int | None = None,
     cancelled: threading.Event | None = None,
+    labels: frozenset[str] = frozenset(),
 ) -> p.QueryPlan:
     """The operation's plan; raises PlanningError when it cannot be planned,
     LimitExceeded when planning would take more than `work` steps, and
-    PlanningCancelled soon after `cancelled` is set."""
+    PlanningCancelled soon after `cancelled` is set. `labels` are the progressive
+    @override labels active for the request."""
     op = select_operation(doc, operation_name)
-    build = PlanBuilder(sg, doc, op, work, cancelled)
+    build = PlanBuilder(sg, doc, op, work, cancelled, labels=labels)
     roots = _plan_roots(build, op)
+    return _staged(build, op, roots)
+
+
+def plan_groups(sg: Supergraph, doc: DocumentNode, op: OperationDefinitionNode) -> PlanBuilder:
+    """The fetch groups of `op`, before they are ordered and printed (composition's
+    satisfiability check reads which fields no subgraph can reach)."""
+    build = PlanBuilder(sg, doc, op)
+    _plan_roots(build, op)
+    return build
+
+
+def _staged(
+    build: PlanBuilder, op: OperationDefinitionNode, roots: list[FetchGroup]
+) -> p.QueryPlan:
     counter = itertools.count()
+
+    def node_of(batch: list[FetchGroup]) -> p.PlanNode:
+        g = batch[0]
+        if g.unreachable is not None:
+            return p.Unreachable(g.path, *g.unreachable)
+        return _node(_fetch(build, batch, op, next(counter)), batch)
 
     def staged(members: set[int]) -> p.PlanNode | None:
         stages = [
-            _compose(
-                [_node(_fetch(build, b, op, next(counter)), b) for b in _batches(level)],
-                p.Parallel,
-            )
+            _compose([node_of(b) for b in _batches(level)], p.Parallel)
             for level in _levels(build.groups, members)
             if level
         ]
@@ -259,19 +305,22 @@ def document_key(doc: DocumentNode) -> str:
 
 
 class PlanCache:
-    """Bounded LRU of plans keyed by (normalised document hash, operation name)."""
+    """Bounded LRU of plans keyed by (normalised document hash, operation name, the
+    progressive @override labels active)."""
 
     def __init__(self, sg: Supergraph, max_size: int = 512, work: int | None = None) -> None:
         self.sg = sg
         self.max_size = max_size
         self.work = work
-        self._plans: LRU[tuple[str, str | None], p.QueryPlan] = LRU(max_size)
+        self._plans: LRU[tuple[str, str | None, frozenset[str]], p.QueryPlan] = LRU(max_size)
         self.hits = 0
         self.misses = 0
 
-    def peek(self, key: str, operation_name: str | None) -> p.QueryPlan | None:
+    def peek(
+        self, key: str, operation_name: str | None, labels: frozenset[str] = frozenset()
+    ) -> p.QueryPlan | None:
         """The cached plan for a `document_key`, counted as a hit, or None."""
-        found = self._plans.get((key, operation_name))
+        found = self._plans.get((key, operation_name, labels))
         if found is not None:
             self.hits += 1
         return found
@@ -284,16 +333,19 @@ class PlanCache:
         *,
         key: str | None = None,
         cancelled: threading.Event | None = None,
+        labels: frozenset[str] = frozenset(),
     ) -> tuple[p.QueryPlan, bool]:
         """The plan and whether it came from the cache. The key is the printed
         document's (`key`, when the caller has it already), not the text `query` as
         sent, so a comment makes no new plan. Planning stops once `cancelled` is set."""
-        cache_key = (key or document_key(doc), operation_name)
+        cache_key = (key or document_key(doc), operation_name, labels)
         found = self._plans.get(cache_key)
         if found is not None:
             self.hits += 1
             return found, True
-        made = build_plan(self.sg, doc, operation_name, work=self.work, cancelled=cancelled)
+        made = build_plan(
+            self.sg, doc, operation_name, work=self.work, cancelled=cancelled, labels=labels
+        )
         self.misses += 1
         self._plans.put(cache_key, made)
         return made, False

@@ -15,6 +15,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLIncludeDirective,
     GraphQLInterfaceType,
@@ -35,7 +36,10 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_directive_values
 
+from router.selection import client_key, tree_key
+
 Json = Any
+_INTROSPECTION = frozenset({"__schema", "__type"})
 _ObjectLike = GraphQLObjectType | GraphQLInterfaceType
 
 
@@ -60,7 +64,11 @@ class Shaper:
         self.errors = errors
         self._error_prefixes: set[tuple[str | int, ...]] = set()
         for e in errors:
-            self._note(e.get("path"))
+            path = e.get("path")
+            if isinstance(path, list):
+                # Paths came in the response tree's keys; clients read their own.
+                e["path"] = path = [client_key(p) if isinstance(p, str) else p for p in path]
+            self._note(path)
 
     def _note(self, path: Sequence[str | int] | None) -> None:
         if path:
@@ -128,15 +136,19 @@ class Shaper:
     def runtime_type(self, static: GraphQLOutputType, obj: dict[str, Json]) -> _ObjectLike | None:
         if isinstance(static, GraphQLObjectType):
             return static
-        found = self.schema.get_type(str(obj.get("__typename")))
+        typename = obj.get("__typename")
+        found = self.schema.get_type(str(typename))
         if isinstance(found, GraphQLObjectType) and self.schema.is_sub_type(
             static,  # type: ignore[arg-type]
             found,
         ):
             return found
         # Only an @interfaceObject answered: the concrete type is unknown, but fields
-        # declared on the interface can still be shaped.
-        return static if isinstance(static, GraphQLInterfaceType) else None
+        # declared on the interface can still be shaped. Any other type is one the
+        # client may not see (@inaccessible): no object at all.
+        if isinstance(static, GraphQLInterfaceType) and typename in (None, static.name):
+            return static
+        return None
 
     def field_def(self, parent: _ObjectLike, name: str) -> GraphQLField | None:
         if name == "__schema":
@@ -154,17 +166,20 @@ class Shaper:
         static: GraphQLOutputType,
         sets: Sequence[SelectionSetNode],
         path: list[str | int],
+        raw: bool = False,
     ) -> dict[str, Json] | _Bubble | None:
         if not isinstance(obj, dict):
             self.error(f"Expected an object for {static}, got {type(obj).__name__}.", path)
             return None
         runtime = self.runtime_type(static, obj)
         if runtime is None:
-            self.error(f"Could not resolve the runtime type of {static}.", path)
+            # An object of a type the client may not see (@inaccessible) is no object:
+            # null, which null propagation reports where the position is non-null.
             return None
         result: dict[str, Json] = {}
         for key, nodes in self.collect(runtime, sets).items():
             name = nodes[0].name.value
+            stored = key if raw else tree_key(key, name)
             if name == "__typename":
                 # An interface name here means only an @interfaceObject answered.
                 typename = obj.get("__typename")
@@ -176,7 +191,10 @@ class Shaper:
                 continue
             sub_sets = [n.selection_set for n in nodes if n.selection_set is not None]
             label = f"{runtime.name}.{name}"
-            value: Json = self.complete(obj.get(key), fdef.type, sub_sets, [*path, key], label)
+            inner_raw = raw or name in _INTROSPECTION
+            value: Json = self.complete(
+                obj.get(stored), fdef.type, sub_sets, [*path, key], label, inner_raw
+            )
             if isinstance(value, _Bubble):
                 return BUBBLE
 
@@ -191,6 +209,7 @@ class Shaper:
         sets: Sequence[SelectionSetNode],
         path: list[str | int],
         label: str,
+        raw: bool = False,
     ) -> Json:
         # The non-null wrapper is handled in the same call as the type it wraps, and
         # list items in a loop: fewer frames per level, for documents as deep as the
@@ -203,15 +222,22 @@ class Shaper:
             if isinstance(value, list):
                 items = []
                 for i, item in enumerate(value):
-                    items.append(self.complete(item, nullable.of_type, sets, [*path, i], label))
+                    items.append(
+                        self.complete(item, nullable.of_type, sets, [*path, i], label, raw)
+                    )
                 result = None if any(item is BUBBLE for item in items) else items
             else:
                 self.error(f"Expected a list for {label}.", path)
                 result = None
+        elif isinstance(nullable, GraphQLEnumType) and not (
+            isinstance(value, str) and value in nullable.values
+        ):
+            # A value the client may not see (@inaccessible): null, as for a hidden type.
+            result = None
         elif is_leaf_type(nullable):
             result = value
         else:
-            shaped = self.complete_object(value, nullable, sets, path)
+            shaped = self.complete_object(value, nullable, sets, path, raw)
             result = None if shaped is BUBBLE else shaped
         if result is None and nullable is not t:
             if tuple(path) not in self._error_prefixes:

@@ -69,6 +69,9 @@ class JoinField:
     external: bool
     override: str | None
     used_overridden: bool
+    override_label: str | None = None
+    """Progressive @override: the entry that overrides (`override` set) resolves the
+    field while the label is active, the overridden one while it is not."""
 
 
 @dataclass(frozen=True)
@@ -126,19 +129,38 @@ class Supergraph:
                 return j
         return None
 
-    def field_graphs(self, type_name: str, field_name: str) -> list[str]:
-        """Graphs that can resolve the field, in declaration order."""
+    def field_graphs(
+        self, type_name: str, field_name: str, labels: frozenset[str] = frozenset()
+    ) -> list[str]:
+        """Graphs that can resolve the field, in declaration order, while the progressive
+        override `labels` are active."""
         entries = self.join_fields.get((type_name, field_name))
         if not entries:
             return [g for g in self.graphs if g in self.type_graphs(type_name)]
         # An entry without a graph marks a field contributed by an @interfaceObject:
         # no graph resolves it on this type directly.
-        return [j.graph for j in entries if j.graph and not j.external and not j.used_overridden]
+        return [
+            j.graph
+            for j in entries
+            if j.graph
+            and not j.external
+            and not j.used_overridden
+            and (j.override_label is None or (j.override_label in labels) == bool(j.override))
+        ]
 
-    def resolvable(self, graph: str, type_name: str, field_name: str) -> bool:
+    def resolvable(
+        self, graph: str, type_name: str, field_name: str, labels: frozenset[str] = frozenset()
+    ) -> bool:
         if field_name.startswith("__"):
             return True
-        return graph in self.field_graphs(type_name, field_name)
+        return graph in self.field_graphs(type_name, field_name, labels)
+
+    @property
+    def override_labels(self) -> frozenset[str]:
+        """The labels of every progressive @override (`percent(5)`, `beta`)."""
+        return frozenset(
+            j.override_label for js in self.join_fields.values() for j in js if j.override_label
+        )
 
     def runtime_types(self, graph: str, abstract: GraphQLCompositeType) -> list[GraphQLObjectType]:
         """Object types `graph` may return for an abstract type, in schema order."""
@@ -320,5 +342,6 @@ def _index_field(
                 external=bool(args.get("external", False)),
                 override=args.get("override"),
                 used_overridden=bool(args.get("usedOverridden", False)),
+                override_label=args.get("overrideLabel"),
             )
         )

@@ -33,6 +33,8 @@ class Code(StrEnum):
         "The operation exceeds a limit (depth, aliases, cost, tokens, ...).",
     )
     TIMEOUT = "TIMEOUT", "The request ran past its deadline; its work was cancelled."
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND", "Unknown hash: send the text too."
+    OPERATION_NOT_TRUSTED = "OPERATION_NOT_TRUSTED", "The document is not in the safelist."
     RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE", "The answer would exceed the response size limit."
 
     # --- payload errors: presence and shape of values --------------------------------
@@ -74,6 +76,10 @@ class Code(StrEnum):
     BUILTIN_ROLE = "BUILTIN_ROLE", "Built-in roles cannot be changed."
     CANNOT_DEACTIVATE_SELF = "CANNOT_DEACTIVATE_SELF", "A user cannot deactivate themselves."
     SIGNUP_CLOSED = "SIGNUP_CLOSED", "Sign-up or invitations are not open here (NEXO_SIGNUP)."
+    MFA_CODE_INVALID = "MFA_CODE_INVALID", "The one-time or recovery code is wrong or used."
+    MFA_ALREADY_ENABLED = "MFA_ALREADY_ENABLED", "TOTP is active already; an admin can reset it."
+    MFA_NOT_STARTED = "MFA_NOT_STARTED", "No TOTP enrolment is pending: begin one first."
+    MFA_REQUIRED = "MFA_REQUIRED", "The user has TOTP: the login needs its second step."
 
     # --- crm -------------------------------------------------------------------------
     LEAD_CLOSED = "LEAD_CLOSED", "The lead is converted or lost."

@@ -176,6 +176,29 @@ VARIABLES: tuple[Variable, ...] = (
         " (production refuses it)",
     ),
     Variable(
+        "NEXO_METRICS_DATABASE_URL",
+        None,
+        "the owner's URL",
+        "the connection `/metrics` computes its database gauges with (one aggregate query"
+        " each over every tenant): a role that sees all tenants, e.g. `BYPASSRLS` with"
+        " SELECT on NEXO's schemas; without it or the owner's password they are left out",
+        secret=True,
+    ),
+    Variable(
+        "NEXO_METRICS_REFRESH_SECONDS",
+        "30",
+        "`30`",
+        "seconds `/metrics` serves its database gauges from cache before querying again",
+    ),
+    Variable(
+        "PROMETHEUS_MULTIPROC_DIR",
+        None,
+        "unset: one process per port",
+        "a directory every worker process writes its metric values to (prometheus-client's"
+        " multiprocess mode), so `/metrics` answers for them all; empty it before start",
+        reader="shared.metrics",
+    ),
+    Variable(
         "NEXO_LOG_LEVEL",
         "INFO",
         "`INFO`",
@@ -303,6 +326,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     persisted_queries: str = "apq"
     trusted_documents: Path | None = None
+    metrics_database_url: str | None = None
+    metrics_refresh_seconds: int = 30
 
     @property
     def production(self) -> bool:
@@ -413,6 +438,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             if p.strip()
         ),
         persisted_queries=text("NEXO_PERSISTED_QUERIES"),
+        metrics_database_url=raw_value("NEXO_METRICS_DATABASE_URL", environ) or None,
+        metrics_refresh_seconds=number("NEXO_METRICS_REFRESH_SECONDS"),
         trusted_documents=Path(docs)
         if (docs := raw_value("NEXO_TRUSTED_DOCUMENTS", environ))
         else None,

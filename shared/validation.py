@@ -10,10 +10,21 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from shared.codes import Code
-from shared.errors import InvalidInput, Problem, join_path
+from shared.errors import BadUserInput, InvalidInput, Problem, join_path
 
 MAX_AMOUNT = Decimal("99999999999999.9999")
 """The largest value a numeric(18,4) column stores."""
+
+DECIMAL_LIMIT = Decimal(10) ** 14
+"""Every decimal input stays below this magnitude: numeric(18,4) keeps 14 integer digits."""
+DECIMAL_PLACES = 12
+"""The most decimal places any decimal input may be written with (columns keep 4 or 8)."""
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
+"""The dates an input may name. The upper bound leaves room to compute with them (due
+dates, periods, exclusive ends, time zones) far from Python's and PostgreSQL's limits."""
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -23,6 +34,50 @@ _FOUR_PLACES = Decimal("0.0001")
 def places(value: Decimal) -> int:
     exponent = value.as_tuple().exponent
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def unstorable_text(value: str) -> str | None:
+    """Why PostgreSQL text cannot hold `value` — a NUL or an unpaired UTF-16 surrogate
+    (not encodable as UTF-8) — or None when it can."""
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "Text must not contain NUL (U+0000) characters"
+    return "Text must not contain unpaired surrogates (U+D800 to U+DFFF)"
+
+
+def search_term(value: str | None, *, argument: str = "search", limit: int = 200) -> str | None:
+    """A list filter's free text: blank is no filter; unstorable or overlong text is a
+    malformed argument."""
+    if value is None or not value.strip():
+        return None
+    if unstorable_text(value) is not None or len(value) > limit:
+        raise BadUserInput(
+            f"`{argument}` must be at most {limit} characters of storable text",
+            argument=argument,
+        )
+    return value.strip()
+
+
+def decimal_problem(value: Decimal) -> str | None:
+    """Why no decimal input may be `value`, or None: NaN and infinities, magnitudes a
+    numeric(18,4) column cannot hold, more places than `DECIMAL_PLACES` as written."""
+    if not value.is_finite():
+        return "A finite number is required (not NaN or Infinity)"
+    if abs(value) >= DECIMAL_LIMIT:
+        return "The magnitude must stay below 10^14"
+    if places(value) > DECIMAL_PLACES:
+        return f"At most {DECIMAL_PLACES} decimal places"
+    return None
+
+
+def date_problem(value: dt.date) -> str | None:
+    """Why no date input may be `value` (outside `EARLIEST_DATE`..`LATEST_DATE`), or None."""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        return f"A date between {EARLIEST_DATE} and {LATEST_DATE} is required"
+    return None
 
 
 class Checks:
@@ -59,17 +114,24 @@ class Checks:
         value = value.strip()
         if not value:
             self.add(field, Code.REQUIRED, "This field is required")
-        elif len(value) > limit:
-            self.add(field, Code.TOO_LONG, f"At most {limit} characters")
+        else:
+            self._storable(field, value, limit)
         return value
 
     def optional(self, field: str, value: str | None, *, limit: int = 200) -> str | None:
         if value is None:
             return None
         value = value.strip()
-        if len(value) > limit:
-            self.add(field, Code.TOO_LONG, f"At most {limit} characters")
+        self._storable(field, value, limit)
         return value or None
+
+    def _storable(self, field: str, value: str, limit: int) -> None:
+        # The GraphQL scalar refuses these already; services called directly (seeds,
+        # other domains) meet the same rule here.
+        if (why := unstorable_text(value)) is not None:
+            self.add(field, Code.INVALID, why)
+        elif len(value) > limit:
+            self.add(field, Code.TOO_LONG, f"At most {limit} characters")
 
     def email(self, field: str, value: str | None, *, required: bool = False) -> str | None:
         value = self.optional(field, value, limit=254)
@@ -112,12 +174,15 @@ class Checks:
             self.add(field, Code.INVALID_AMOUNT, "A non-negative amount with at most 4 decimals")
             return None
 
-    def positive(self, field: str, value: Decimal, *, decimals: int = 4) -> Decimal:
-        """A quantity or amount greater than zero with at most `decimals` places."""
+    def positive(
+        self, field: str, value: Decimal, *, decimals: int = 4, maximum: Decimal = MAX_AMOUNT
+    ) -> Decimal:
+        """A quantity or amount greater than zero with at most `decimals` places, at most
+        `maximum` (what the column stores)."""
         if not value.is_finite() or value <= 0:
             self.add(field, Code.MUST_BE_POSITIVE, "Must be greater than 0")
-        elif value > MAX_AMOUNT:
-            self.add(field, Code.OUT_OF_RANGE, f"At most {MAX_AMOUNT}")
+        elif value > maximum:
+            self.add(field, Code.OUT_OF_RANGE, f"At most {maximum}")
         else:
             self.precision(field, value, decimals=decimals)
         return value
@@ -130,6 +195,14 @@ class Checks:
         else:
             self.precision(field, value, decimals=decimals)
         return value
+
+    def storable(self, field: str | None, value: Decimal, what: str) -> bool:
+        """Whether a computed amount or quantity (`what`: "The line's total") still fits a
+        numeric(18,4) column; OUT_OF_RANGE at `field` when it does not."""
+        if value.is_finite() and abs(value) <= MAX_AMOUNT:
+            return True
+        self.add(field, Code.OUT_OF_RANGE, f"{what} would exceed {MAX_AMOUNT}")
+        return False
 
     def precision(self, field: str, value: Decimal, *, decimals: int = 4) -> None:
         if value.is_finite() and places(value.normalize()) > decimals:

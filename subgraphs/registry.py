@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 
 from shared.context import Runtime
-from shared.graphql import NexoSchema
+from shared.graphql.schema import NexoSchema
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,9 @@ SUBGRAPHS: tuple[SubgraphSpec, ...] = (
     SubgraphSpec("crm", 3002, "subgraphs.crm"),
     SubgraphSpec("stock", 3003, "subgraphs.stock"),
     SubgraphSpec("sales", 3004, "subgraphs.sales"),
+    SubgraphSpec("purchases", 3005, "subgraphs.purchases"),
+    SubgraphSpec("production", 3006, "subgraphs.production"),
+    SubgraphSpec("notifications", 3007, "subgraphs.notifications"),
 )
 """In dependency order; later domains append themselves here as they land."""
 

@@ -1,7 +1,8 @@
 """The subgraph ASGI app factory and the in-process entry point the router calls.
 
 Both paths build the same `RequestContext` from the same headers, so a subgraph answers
-identically over HTTP and in-process.
+identically over HTTP and in-process. A browser's GET /graphql gets NEXO's own GraphiQL
+(`shared.graphiql`, files served by this app, none from a CDN), except in production.
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 from strawberry.http import process_result
 
+from shared import internal_auth
 from shared.context import RequestContext, Runtime, new_request_id
 from shared.errors import NexoError
+from shared.graphiql.web import assets_route, graphiql_response
 from shared.metrics import MetricsMiddleware, metrics_endpoint
+from shared.ratelimit import limit_request
+from shared.revocation import ensure_revocations
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
@@ -38,10 +43,18 @@ def request_id_from(headers: Mapping[str, str]) -> str:
     return given if _VALID_REQUEST_ID.match(given) else new_request_id()
 
 
-async def build_context(runtime: Runtime, headers: Mapping[str, str]) -> RequestContext:
+async def build_context(
+    runtime: Runtime, headers: Mapping[str, str], *, peer: str | None = None
+) -> RequestContext:
+    # The client address only as the router's credential (or the HTTP peer) states it.
+    _, headers = internal_auth.believed_headers(
+        runtime.settings.internal_secret, headers, peer=peer
+    )
+    ensure_revocations(runtime)
     principal_or_error: Any
     try:
         principal_or_error = await runtime.verifier.authenticate(headers.get("authorization"))
+        principal_or_error = await limit_request(runtime, principal_or_error) or principal_or_error
     except NexoError as exc:
         principal_or_error = exc
     return RequestContext(
@@ -72,17 +85,39 @@ async def execute_in_process(
 
 class SubgraphGraphQL(GraphQL[RequestContext, None]):
     def __init__(self, schema: Schema, runtime: Runtime) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        super().__init__(schema, graphql_ide=None if runtime.settings.production else "graphiql")
         self.runtime = runtime
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's own page loads GraphiQL from a CDN; ours from this app.
+        return graphiql_response()
 
     async def run(  # type: ignore[override]
         self, request: Request, context: Any = None, root_value: Any = None
     ) -> Response:
-        ctx = await build_context(self.runtime, request.headers)
+        secret = self.runtime.settings.internal_secret
+        if not internal_auth.verify(secret, request.headers.get(internal_auth.HEADER)).trusted:
+            return JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "Subgraphs answer the router only",
+                            "extensions": {"code": "FORBIDDEN"},
+                        }
+                    ]
+                },
+                403,
+            )
+        peer = request.client.host if request.client else None
+        ctx = await build_context(self.runtime, request.headers, peer=peer)
         try:
-            return await super().run(request, context=ctx)
+            response = await super().run(request, context=ctx)
         finally:
             await ctx.close()
+        wait = internal_auth.retry_after_header(response.body)
+        if wait is not None:
+            response.headers["retry-after"] = wait
+        return response
 
     def encode_json(self, data: object) -> str:
         return orjson.dumps(data).decode()
@@ -143,6 +178,7 @@ def create_subgraph_app(
         Route("/health", health),
         Route("/ready", ready),
         Route("/metrics", metrics_endpoint),
+        *([assets_route()] if graphql.graphql_ide else []),
         *extra_routes,
     ]
     return Starlette(

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import structlog
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, Undefined
 from strawberry.extensions import SchemaExtension
 from strawberry.federation import Schema as FederationSchema
 from strawberry.types import ExecutionContext
 
 from shared.errors import NexoError
+from shared.graphql.observability import Observability
+from shared.graphql.scalars import SCALAR_OVERRIDES, text_errors
 from shared.graphql.unit_of_work import UnitOfWorkExecutionContext
 
 FEDERATION_VERSION = "2.7"
@@ -61,6 +64,24 @@ def _public_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     return error
 
 
+class NexoExecutionContext(UnitOfWorkExecutionContext):
+    """Refuses, before anything resolves, a request whose strings PostgreSQL text cannot
+    store (`scalars.text_errors`): the check `String` cannot do at the scalar."""
+
+    @classmethod
+    def build(cls, schema: GraphQLSchema, document: DocumentNode, *args: Any, **kwargs: Any) -> Any:
+        executor = super().build(schema, document, *args, **kwargs)
+        if isinstance(executor, list):
+            return executor
+        raw = {
+            name: source.value
+            for name, source in executor.variable_values.sources.items()
+            if source.value is not Undefined
+        }
+        errors = text_errors(document, executor.operation.variable_definitions or (), raw)
+        return errors or executor
+
+
 class NexoSchema(FederationSchema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -86,7 +107,8 @@ def build_schema(
         query=query,
         mutation=mutation,
         types=list(types),
-        extensions=[ErrorPolicy],
-        execution_context_class=UnitOfWorkExecutionContext,
+        extensions=[ErrorPolicy, Observability],  # metrics, request log line, audit actor
+        execution_context_class=NexoExecutionContext,
+        scalar_overrides=dict(SCALAR_OVERRIDES),
         federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
     )

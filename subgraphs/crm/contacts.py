@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import metrics
 from shared.db import TenantId
 from shared.errors import not_found
 from shared.validation import Checks
@@ -56,6 +57,7 @@ async def create_contact(
     if is_primary:
         await _unset_other_primaries(session, tenant, contact)
     await session.refresh(contact)
+    metrics.count(session, metrics.CONTACTS_CREATED)
     return contact
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import audit, metrics
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, Problem, not_found
@@ -147,6 +148,7 @@ async def create_customer(
             "ownerId": str(customer.owner_id) if customer.owner_id else None,
         },
     )
+    metrics.count(session, metrics.CUSTOMERS_CREATED)
     return customer
 
 
@@ -159,9 +161,20 @@ async def update_customer(
             "customerId", Code.ARCHIVED, "The customer is archived; unarchive it first"
         )
     values = await _validate(session, tenant, fields, creating=False, except_id=customer_id)
+    was = {"creditLimit": customer.credit_limit, "currency": customer.currency}
     for key, value in values.items():
         setattr(customer, key, value)
     await session.flush()
+    if was["creditLimit"] != customer.credit_limit:
+        await audit.record(
+            session,
+            tenant,
+            action=audit.Action.CREDIT_LIMIT_CHANGED,
+            target_type="Customer",
+            target_id=customer.id,
+            before=was,
+            after={"creditLimit": customer.credit_limit, "currency": customer.currency},
+        )
     await session.refresh(customer)
     return customer
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import metrics
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, not_found
@@ -99,6 +100,7 @@ async def create_deal(
     await session.flush()
     await _record(session, tenant, deal, from_stage=None, actor=actor)
     await session.refresh(deal)
+    metrics.count(session, metrics.DEALS_CREATED)
     return deal
 
 
@@ -204,4 +206,8 @@ async def close_deal(
         },
     )
     await session.refresh(deal)
+    metrics.count(session, metrics.DEALS_WON if won else metrics.DEALS_LOST)
+    if won:
+        currency = metrics.currency(deal.currency)
+        metrics.count(session, metrics.DEALS_WON_VALUE, currency, amount=float(deal.amount))
     return deal

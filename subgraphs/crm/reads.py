@@ -57,8 +57,9 @@ def customers_query(tenant: TenantId, f: CustomerFilter) -> Select[Any]:
         stmt = stmt.where(Customer.status == f.status)
     if f.owner_id:
         stmt = stmt.where(Customer.owner_id == f.owner_id)
-    if f.tags:
-        stmt = stmt.where(Customer.tags.contains([t.strip().lower() for t in f.tags]))
+    wanted = sorted({t.strip().lower() for t in f.tags if t.strip()})  # stored as tags()
+    if wanted:
+        stmt = stmt.where(Customer.tags.contains(wanted))
     return stmt
 
 

@@ -21,7 +21,7 @@ from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, not_found
 from shared.validation import Checks
-from subgraphs.production import reads, text
+from subgraphs.production import reads
 from subgraphs.production.explosion import path_to
 from subgraphs.production.models import (
     HUNDRED,
@@ -116,11 +116,11 @@ def _check_shape(checks: Checks, bom: BomInput) -> None:
     for i, op in enumerate(bom.operations):
         at = checks.at("operations", i)
         at.range("sequence", op.sequence, 0, 10_000)
-        text.text(at, "name", op.name)
+        at.text("name", op.name)
         at.positive("minutes", op.minutes)
     if bom.kind == BomKind.PHANTOM and (bom.operations or bom.by_products):
         checks.add("kind", Code.INVALID, "A kit is never made: no operations or by-products")
-    text.optional(checks, "note", bom.note, limit=2000)
+    checks.optional("note", bom.note, limit=2000)
 
 
 async def _check_references(

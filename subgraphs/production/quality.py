@@ -19,7 +19,6 @@ from shared.db import TenantId
 from shared.errors import InvalidInput, not_found
 from shared.outbox import emit
 from shared.validation import Checks
-from subgraphs.production import text
 from subgraphs.production.events import AGGREGATE, ProductionEvent
 from subgraphs.production.models import (
     BomOperation,
@@ -51,7 +50,7 @@ async def create_template(
     required: bool = True,
 ) -> QualityCheckTemplate:
     checks = Checks()
-    name = text.text(checks, "name", name)
+    name = checks.text("name", name)
     if (product_id is None) == (operation_id is None):
         checks.add("productId", Code.REQUIRED, "Give either a product or an operation")
     if kind == CheckKind.MEASUREMENT:
@@ -131,7 +130,7 @@ async def record_check(
     """Record one check: `passed` for a pass/fail template, `measuredValue` for a
     measurement (it passes within the template's bounds)."""
     checks = Checks()
-    cleaned = text.optional(checks, "note", note, limit=2000)
+    cleaned = checks.optional("note", note, limit=2000)
     if measured_value is not None:
         checks.decimal_range("measuredValue", measured_value, -MAX, MAX)
         checks.precision("measuredValue", measured_value)

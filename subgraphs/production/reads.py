@@ -20,8 +20,7 @@ from shared import batch
 from shared.db import TenantId
 from shared.errors import BadUserInput
 from shared.pagination import Page, SortKey, paginate
-from shared.validation import Checks
-from subgraphs.production import text
+from shared.validation import Checks, search_term
 from subgraphs.production.explosion import Graph, Node, Part, Requirement, buildable, requirements
 from subgraphs.production.models import (
     OPEN_ORDERS,
@@ -242,7 +241,7 @@ async def list_orders(
         stmt = stmt.where(ProductionOrder.due_date <= f.due_to)
     if f.parent_id is not None:
         stmt = stmt.where(ProductionOrder.parent_id == f.parent_id)
-    search = text.search_term(f.search)
+    search = search_term(f.search)
     if search:
         stmt = stmt.where(ProductionOrder.number.ilike(f"%{_like(search)}%"))
     if order_by == OrderSort.DUE_DATE:

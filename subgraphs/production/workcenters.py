@@ -14,7 +14,6 @@ from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import not_found
 from shared.validation import Checks
-from subgraphs.production import text
 from subgraphs.production.models import WorkCenter
 
 DEFAULT_HOURS = (8, 8, 8, 8, 8, 0, 0)
@@ -53,8 +52,8 @@ async def create_work_center(
     working_hours: Sequence[Decimal] | None = None,
 ) -> WorkCenter:
     checks = Checks()
-    code = text.text(checks, "code", code, limit=32).upper()
-    name = text.text(checks, "name", name)
+    code = checks.text("code", code, limit=32).upper()
+    name = checks.text("name", name)
     checks.range("capacity", capacity, 1, MAX_CAPACITY)
     cost = checks.amount("costPerHour", cost_per_hour)
     hours = _hours(checks, working_hours or [Decimal(h) for h in DEFAULT_HOURS])
@@ -96,7 +95,7 @@ async def update_work_center(
     if center is None:
         raise not_found("id", "work center")
     checks = Checks()
-    new_name = text.text(checks, "name", name) if name is not None else None
+    new_name = checks.text("name", name) if name is not None else None
     checks.range("capacity", capacity, 1, MAX_CAPACITY)
     cost = checks.amount("costPerHour", cost_per_hour)
     hours = _hours(checks, working_hours) if working_hours is not None else None

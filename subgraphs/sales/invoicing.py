@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import metrics
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, not_found
@@ -132,6 +133,9 @@ async def post(
             "total": str(invoice.total),
         },
     )
+    metrics.count(
+        session, metrics.INVOICES_ISSUED, metrics.bounded(kind, ("INVOICE", "CREDIT_NOTE"))
+    )
     return invoice
 
 
@@ -231,6 +235,10 @@ async def register_payment(
         tenant_id=tenant, id=uuid.uuid4(), invoice_id=invoice.id, amount=amount, date=on or today()
     )
     session.add(payment)
+    metrics.count(session, metrics.PAYMENTS, metrics.currency(invoice.currency))
+    metrics.count(
+        session, metrics.PAYMENTS_VALUE, metrics.currency(invoice.currency), amount=float(amount)
+    )
     invoice.amount_paid += amount
     if amount_due(invoice) == 0:
         invoice.status = InvoiceStatus.PAID

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import batch
+from shared import audit, batch, metrics
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, Problem, not_found
@@ -139,9 +139,14 @@ async def _build_lines(
             continue
         unit_price = ln.unit_price if ln.unit_price is not None else product.sales_price
         tax_percent = rate.percent if rate is not None else ZERO
+        # quantity x price first: rounding a product past 28 digits would itself fail
+        if not at.storable("quantity", ln.quantity * unit_price, "The line's total"):
+            continue
         untaxed, tax, total = line_amounts(
             ln.quantity, unit_price, ln.discount_percent, tax_percent
         )
+        if not at.storable("quantity", total, "The line's total"):
+            continue
         built.append(
             SalesOrderLine(
                 tenant_id=tenant,
@@ -163,6 +168,8 @@ async def _build_lines(
                 invoiced_qty=ZERO,
             )
         )
+    if checks.ok:
+        checks.storable("lines", sum((ln.total for ln in built), ZERO), "The order's total")
     return built
 
 
@@ -446,6 +453,9 @@ async def confirm_sales_order(
             "backorder": allow_backorder,
         },
     )
+    currency = metrics.currency(order.currency)
+    metrics.count(session, metrics.ORDERS_CONFIRMED, currency)
+    metrics.count(session, metrics.ORDERS_CONFIRMED_VALUE, currency, amount=float(order.total))
     return order
 
 
@@ -463,6 +473,16 @@ async def cancel_sales_order(
         )
     if order.status in OPEN:
         await stock.release(session, tenant, demand=demand_of(order))
+    was = {"status": order.status}
     order.status = OrderState.CANCELLED
     await session.flush()
+    await audit.record(
+        session,
+        tenant,
+        action=audit.Action.SALES_ORDER_CANCELLED,
+        target_type="SalesOrder",
+        target_id=order.id,
+        before=was,
+        after={"status": order.status, "number": order.number},
+    )
     return order

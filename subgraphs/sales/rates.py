@@ -17,6 +17,8 @@ from subgraphs.identity import api as identity
 from subgraphs.sales.models import ExchangeRate, TaxRate
 
 DEFAULT_BASE_CURRENCY = "EUR"
+MAX_RATE = Decimal("9999999999.99999999")
+"""The largest rate the numeric(18,8) columns store."""
 
 
 class ExchangeRateMissing(InvalidInput):
@@ -66,7 +68,7 @@ async def set_exchange_rate(
     currency = checks.currency("currency", currency)
     if checks.ok and currency == await base_currency(session, tenant):
         checks.add("currency", Code.BASE_CURRENCY, "This is the base currency")
-    checks.positive("rate", rate, decimals=8)
+    checks.positive("rate", rate, decimals=8, maximum=MAX_RATE)
     checks.raise_any()
     row = await session.get(ExchangeRate, (tenant, currency, on))
     if row is None:

@@ -3,7 +3,9 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 # The test subgraphs and harness live beside this file; without a package, put it on the path.
@@ -80,3 +82,19 @@ def router(request: pytest.FixtureRequest, routers: dict[str, Router]) -> Router
 @pytest.fixture(autouse=True)
 def _fresh_mutation_log() -> None:
     tg.MUTATION_LOG.clear()
+
+
+@pytest.fixture(scope="session")
+async def fed_envs() -> AsyncIterator[dict[str, Any]]:
+    """The federation suites served (`fed_harness.serve_suites`), by suite name."""
+    from fed_harness import serve_suites
+    from fed_suites import SUITES
+
+    async with serve_suites(SUITES) as envs:
+        yield envs
+
+
+@pytest.fixture(scope="session")
+async def hive_client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=60) as client:
+        yield client

@@ -33,7 +33,7 @@ async def test_post_get_and_graphiql(supergraph_sdl: str) -> None:
         assert "not allowed" in mutation.json()["errors"][0]["message"]
         assert tg.MUTATION_LOG == []
         page = await c.get("/graphql", headers={"accept": "text/html"})
-        assert "isHeadersEditorEnabled: true" in page.text
+        assert '"isHeadersEditorEnabled": true' in page.text
 
 
 async def test_graphql_response_media_type_status(supergraph_sdl: str) -> None:

@@ -36,6 +36,8 @@ from subgraphs.crm.graphql.types import (
 )
 
 
+# Root fields are nullable: through the router, an outage of this subgraph nulls its own
+# fields and not the whole response (README "Nullability across subgraphs").
 @strawberry.type
 class Query:
     @strawberry.field
@@ -50,7 +52,7 @@ class Query:
         after: str | None = None,
         filter: CustomerFilter | None = None,
         order_by: CustomerOrder | None = None,
-    ) -> Connection[Customer]:
+    ) -> Connection[Customer] | None:
         f, o = filter or CustomerFilter(), order_by or CustomerOrder()
         page = await read(
             info,
@@ -68,7 +70,7 @@ class Query:
         first: int | None = None,
         after: str | None = None,
         filter: ContactFilter | None = None,
-    ) -> Connection[Contact]:
+    ) -> Connection[Contact] | None:
         f = filter or ContactFilter()
         page = await read(
             info,
@@ -85,7 +87,7 @@ class Query:
         after: str | None = None,
         filter: LeadFilter | None = None,
         order_by: LeadOrder | None = None,
-    ) -> Connection[Lead]:
+    ) -> Connection[Lead] | None:
         f, o = filter or LeadFilter(), order_by or LeadOrder()
         page = await read(
             info,
@@ -104,7 +106,7 @@ class Query:
         after: str | None = None,
         filter: DealFilter | None = None,
         order_by: DealOrder | None = None,
-    ) -> Connection[Deal]:
+    ) -> Connection[Deal] | None:
         f, o = filter or DealFilter(), order_by or DealOrder()
         page = await read(
             info,
@@ -122,7 +124,7 @@ class Query:
         first: int | None = None,
         after: str | None = None,
         filter: ActivityFilter | None = None,
-    ) -> Connection[Activity]:
+    ) -> Connection[Activity] | None:
         f = filter or ActivityFilter()
         page = await read(
             info,
@@ -134,7 +136,7 @@ class Query:
         return Connection.of(page, Activity.from_model)
 
     @strawberry.field(description="Open deals per stage in one currency (default: the tenant's).")
-    async def pipeline(self, info: Info[Any, Any], currency: str | None = None) -> Pipeline:
+    async def pipeline(self, info: Info[Any, Any], currency: str | None = None) -> Pipeline | None:
         async def figures(session: AsyncSession, tenant: TenantId) -> reads.PipelineFigures:
             if currency is not None:
                 return await reads.pipeline(session, tenant, currency=currency)
@@ -151,6 +153,6 @@ class Query:
         info: Info[Any, Any],
         from_: Annotated[dt.date, strawberry.argument(name="from")],
         to: dt.date,
-    ) -> CrmStats:
+    ) -> CrmStats | None:
         stats = await read(info, READ, lambda s, t: reads.crm_stats(s, t, start=from_, end=to))
         return CrmStats.of(stats)

@@ -194,8 +194,10 @@ class DealStageChange:
             changed_by_id=r.changed_by,
         )
 
-    @strawberry.field
-    def changed_by(self) -> User:
+    @strawberry.field(
+        description="Null only when identity cannot answer: a change always has an author."
+    )
+    def changed_by(self) -> User | None:
         return User(id=to_id(self.changed_by_id))
 
     @strawberry.field

@@ -36,6 +36,8 @@ from subgraphs.sales.graphql.types import (
 )
 
 
+# Root fields are nullable: through the router, an outage of this subgraph nulls its own
+# fields and not the whole response (README "Nullability across subgraphs").
 @strawberry.type
 class Query:
     @strawberry.field
@@ -50,7 +52,7 @@ class Query:
         after: str | None = None,
         filter: SalesOrderFilter | None = None,
         order_by: SalesOrderOrder | None = None,
-    ) -> Connection[SalesOrder]:
+    ) -> Connection[SalesOrder] | None:
         f, o = filter or SalesOrderFilter(), order_by or SalesOrderOrder()
         page = await read(
             info,
@@ -78,7 +80,7 @@ class Query:
         first: int | None = None,
         after: str | None = None,
         filter: InvoiceFilter | None = None,
-    ) -> Connection[Invoice]:
+    ) -> Connection[Invoice] | None:
         f = filter or InvoiceFilter()
         page = await read(
             info,
@@ -88,12 +90,12 @@ class Query:
         return Connection.of(page, Invoice.from_model)
 
     @strawberry.field
-    async def tax_rates(self, info: Info[Any, Any]) -> list[TaxRate]:
+    async def tax_rates(self, info: Info[Any, Any]) -> list[TaxRate] | None:
         rows = await read(info, READ, reads.list_tax_rates)
         return [TaxRate.from_model(r) for r in rows]
 
     @strawberry.field(description="Orders per state, valued in base currency.")
-    async def sales_pipeline(self, info: Info[Any, Any]) -> list[SalesPipelineStage]:
+    async def sales_pipeline(self, info: Info[Any, Any]) -> list[SalesPipelineStage] | None:
         rows = await read(info, READ, analytics.pipeline)
         base = await base_currency(info)
         return [
@@ -104,7 +106,7 @@ class Query:
     @strawberry.field(description="Booked sales per period, aggregated in SQL.")
     async def sales_analytics(
         self, info: Info[Any, Any], input: SalesAnalyticsInput
-    ) -> list[AnalyticsBucket]:
+    ) -> list[AnalyticsBucket] | None:
         rows = await read(
             info,
             READ,
@@ -138,7 +140,7 @@ class Query:
         from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
         to: dt.date | None = None,
         limit: int = 10,
-    ) -> list[TopCustomer]:
+    ) -> list[TopCustomer] | None:
         rows = await read(
             info,
             READ,
@@ -163,7 +165,7 @@ class Query:
         from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
         to: dt.date | None = None,
         limit: int = 10,
-    ) -> list[TopProduct]:
+    ) -> list[TopProduct] | None:
         rows = await read(
             info,
             READ,

@@ -27,6 +27,11 @@ from subgraphs.sales.orders import CENT
 
 READ, WRITE = "sales:read", "sales:write"
 
+# References into another subgraph are nullable, so its outage nulls them and not their
+# parents (README "Nullability across subgraphs").
+CRM_REFERENCE = "Null only when crm cannot answer: the document always names a customer."
+STOCK_REFERENCE = "Null only when stock cannot answer: it is always set."
+
 # The GraphQL enums are the StrEnums of models, reads and analytics, under their GraphQL
 # names; inputs import them from here, so they are named before any type uses them.
 SalesOrderStatus = models.OrderState
@@ -93,13 +98,16 @@ class ProductSalesStats:
 class Product:
     id: strawberry.ID
 
-    @strawberry.field(description="Booked (confirmed, not cancelled) orders in the period.")
+    @strawberry.field(
+        description="Booked (confirmed, not cancelled) orders in the period. Null only when"
+        " sales cannot answer."
+    )
     async def sales_stats(
         self,
         info: Info[Any, Any],
         from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
         to: dt.date | None = None,
-    ) -> ProductSalesStats:
+    ) -> ProductSalesStats | None:
         figures: reads.ProductFigures = await guarded(
             info, loaders.product_figures, (parse_id(self.id), from_, to)
         )
@@ -118,27 +126,32 @@ class Product:
 class Customer:
     id: strawberry.ID
 
-    @strawberry.field(description="Newest first.")
+    @strawberry.field(description="Newest first. Null only when sales cannot answer.")
     async def orders(
         self,
         info: Info[Any, Any],
         first: int | None = None,
         after: str | None = None,
         status: list[SalesOrderStatus] | None = None,
-    ) -> Connection[SalesOrder]:
+    ) -> Connection[SalesOrder] | None:
         key = (parse_id(self.id), first, after, tuple(sorted(status or ())))
         page = await guarded(info, loaders.orders_by_customer, key)
         return Connection.of(page, SalesOrder.from_model)
 
-    @strawberry.field(description="Confirmed, not cancelled orders.")
-    async def order_count(self, info: Info[Any, Any]) -> int:
+    @strawberry.field(
+        description="Confirmed, not cancelled orders. Null only when sales cannot answer."
+    )
+    async def order_count(self, info: Info[Any, Any]) -> int | None:
         figures: reads.CustomerFigures = await guarded(
             info, loaders.customer_figures, parse_id(self.id)
         )
         return figures.order_count
 
-    @strawberry.field(description="Untaxed value of booked orders, in base currency.")
-    async def lifetime_value(self, info: Info[Any, Any]) -> Money:
+    @strawberry.field(
+        description="Untaxed value of booked orders, in base currency. Null only when sales"
+        " cannot answer."
+    )
+    async def lifetime_value(self, info: Info[Any, Any]) -> Money | None:
         figures: reads.CustomerFigures = await guarded(
             info, loaders.customer_figures, parse_id(self.id)
         )
@@ -219,8 +232,8 @@ class SalesOrderLine:
             tax_rate_id=ln.tax_rate_id,
         )
 
-    @strawberry.field
-    def product(self) -> Product:
+    @strawberry.field(description=STOCK_REFERENCE)
+    def product(self) -> Product | None:
         return Product(id=to_id(self.product_id))
 
     @strawberry.field
@@ -272,12 +285,12 @@ class SalesOrder:
             salesperson_id=o.salesperson_id,
         )
 
-    @strawberry.field
-    def customer(self) -> Customer:
+    @strawberry.field(description=CRM_REFERENCE)
+    def customer(self) -> Customer | None:
         return Customer(id=to_id(self.customer_id))
 
-    @strawberry.field
-    def warehouse(self) -> Warehouse:
+    @strawberry.field(description=STOCK_REFERENCE)
+    def warehouse(self) -> Warehouse | None:
         return Warehouse(id=to_id(self.warehouse_id))
 
     @strawberry.field
@@ -330,8 +343,8 @@ class InvoiceLine:
             product_id=r.product_id,
         )
 
-    @strawberry.field
-    def product(self) -> Product:
+    @strawberry.field(description=STOCK_REFERENCE)
+    def product(self) -> Product | None:
         return Product(id=to_id(self.product_id))
 
 
@@ -389,8 +402,8 @@ class Invoice:
             customer_id=i.customer_id,
         )
 
-    @strawberry.field
-    def customer(self) -> Customer:
+    @strawberry.field(description=CRM_REFERENCE)
+    def customer(self) -> Customer | None:
         return Customer(id=to_id(self.customer_id))
 
     @strawberry.field
@@ -452,14 +465,14 @@ class AnalyticsBucket:
 
 @strawberry.type
 class TopCustomer:
-    customer: Customer
+    customer: Customer | None = strawberry.field(description=CRM_REFERENCE)
     revenue: Money
     order_count: int
 
 
 @strawberry.type
 class TopProduct:
-    product: Product
+    product: Product | None = strawberry.field(description=STOCK_REFERENCE)
     revenue: Money
     quantity: Decimal
     order_count: int

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from shared.db import TenantId
 from shared.graphql.ids import parse_opt_id
 from shared.graphql.relay import Connection
 from shared.graphql.resolvers import read, reference
@@ -110,13 +112,16 @@ class Query:
         )
         return [ReplenishmentSuggestion.from_row(r) for r in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Null for an unknown warehouse (or when stock is down).")
     async def stock_valuation(
         self, info: Info[Any, Any], warehouse_id: strawberry.ID | None = None
     ) -> StockValuation | None:
-        rows = await read(
-            info,
-            READ,
-            lambda s, t: reads.stock_valuation(s, t, warehouse_id=parse_opt_id(warehouse_id)),
-        )
-        return StockValuation.of(rows)
+        wanted = parse_opt_id(warehouse_id)
+
+        async def valuation(s: AsyncSession, t: TenantId) -> list[reads.ValuationLine] | None:
+            if wanted is not None and await reads.warehouse(s, t, wanted) is None:
+                return None
+            return await reads.stock_valuation(s, t, warehouse_id=wanted)
+
+        rows = await read(info, READ, valuation)
+        return None if rows is None else StockValuation.of(rows)

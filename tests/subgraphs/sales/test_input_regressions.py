@@ -12,6 +12,8 @@ from tests.conftest import GraphQLClient
 from tests.subgraphs.sales.conftest import CREATE, Shop, line
 
 MAX = "99999999999999.9999"
+MAX_CENTS = "99999999999999.99"
+"""Lines round to cents: MAX itself rounds up past the limit."""
 
 
 async def orders(runtime: Runtime, shop: Shop) -> int:
@@ -26,8 +28,9 @@ async def test_a_line_total_past_numeric_18_4_is_out_of_range(
     cases = [
         ([line(widget, MAX, unitPrice=MAX)], {("input.lines.0.quantity", "OUT_OF_RANGE")}),
         ([line(widget, MAX)], {("input.lines.0.quantity", "OUT_OF_RANGE")}),  # x 12.50
+        ([line(widget, "1", unitPrice=MAX)], {("input.lines.0.quantity", "OUT_OF_RANGE")}),
         (
-            [line(widget, "1", unitPrice=MAX), line(widget, "1", unitPrice=MAX)],
+            [line(widget, "1", unitPrice=MAX_CENTS), line(widget, "1", unitPrice=MAX_CENTS)],
             {("input.lines", "OUT_OF_RANGE")},
         ),
     ]
@@ -47,7 +50,7 @@ async def test_a_line_total_past_numeric_18_4_is_out_of_range(
         {
             "input": {
                 "customerId": str(shop.customer_id),
-                "lines": [line(widget, "1", unitPrice=MAX)],
+                "lines": [line(widget, "1", unitPrice=MAX_CENTS)],
             }
         },
         token=shop.token,
