@@ -122,13 +122,23 @@ def _dummy(type_: GraphQLInputType, name: str, make_id: Any) -> Any:
 
 
 def _input(type_: GraphQLInputObjectType, make_id: Any) -> dict[str, Any]:
-    """Required fields filled, and every id field — the ids are what is under test."""
+    """Required fields filled, and the ids under test: every required id field, or — when
+    the input has none (a choice such as `receiptId | purchaseOrderId`) — the first
+    optional one."""
     value = {}
+    optional_ids = []
     for fname, field in type_.fields.items():
-        named = get_named_type(field.type)
-        takes_id = getattr(named, "name", None) == "ID"
-        if (is_non_null_type(field.type) and field.default_value is Undefined) or takes_id:
+        takes_id = getattr(get_named_type(field.type), "name", None) == "ID"
+        required = is_non_null_type(field.type) and field.default_value is Undefined
+        if required:
             value[fname] = _dummy(field.type, fname, make_id)
+        elif takes_id:
+            optional_ids.append((fname, field))
+    if optional_ids and not any(
+        getattr(get_named_type(type_.fields[f].type), "name", None) == "ID" for f in value
+    ):
+        fname, field = optional_ids[0]
+        value[fname] = _dummy(field.type, fname, make_id)
     return value
 
 
