@@ -142,10 +142,15 @@ def test_every_interpolated_variable_is_in_env_example(compose: dict[str, Any]) 
 
 
 def test_mounted_deploy_files_exist(compose: dict[str, Any]) -> None:
+    # Secret files never enter git: deploy/secrets/generate makes them before `up`, and the
+    # README names each one.
+    secrets_readme = (ROOT / "deploy" / "secrets" / "README.md").read_text(encoding="utf-8")
     for name, service in services(compose).items():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
-            if source.startswith("./"):
+            if source.startswith("./deploy/secrets/"):
+                assert source.removeprefix("./deploy/secrets/") in secrets_readme, (name, source)
+            elif source.startswith("./"):
                 assert (ROOT / source).exists(), (name, source)
 
 
