@@ -233,6 +233,21 @@ ROUTER_FLAGS: tuple[Variable, ...] = (
     _router_flag("NEXO_FIELD_SUGGESTIONS", '"Did you mean ...?" in errors'),
     _router_flag("NEXO_GRAPHIQL", "GraphiQL on a browser's GET /graphql"),
     _router_flag("NEXO_HTTP_GET", "queries over GET (POST always works)"),
+    Variable(
+        "NEXO_CORS_ORIGINS",
+        None,
+        "empty: no CORS headers",
+        "comma-separated origins whose browser pages may call the router"
+        " (`https://app.example.com`), or `*`",
+        reader="router.settings",
+    ),
+    Variable(
+        "NEXO_CORS_CREDENTIALS",
+        None,
+        "`false`",
+        "`true`/`false`: the allowed origins may send credentials (cookies)",
+        reader="router.settings",
+    ),
 )
 """The router's switches, parsed by `router.settings.RouterSettings.from_env` (which reads
 `NEXO_ENV` too, so the router runs alone as well as inside NEXO)."""

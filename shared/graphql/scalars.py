@@ -192,6 +192,17 @@ def _bad_text(message: str, *, nodes: Any = None) -> GraphQLError:
     return GraphQLError(message, nodes, extensions={"code": str(Code.BAD_USER_INPUT)})
 
 
+class _Literals(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[GraphQLError] = []
+
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
+        problem = unstorable_text(node.value)
+        if problem is not None:
+            self.errors.append(_bad_text(f"String literal refused: {problem}.", nodes=node))
+
+
 def text_errors(
     document: DocumentNode,
     variable_definitions: tuple[VariableDefinitionNode, ...] | list[VariableDefinitionNode],
@@ -200,15 +211,9 @@ def text_errors(
     """Errors for every string of a request that PostgreSQL text cannot store: string
     literals anywhere in the document, and strings anywhere in the operation's variables
     (String, ID and the JSON of `_Any` alike — none of them may carry a NUL)."""
-    errors: list[GraphQLError] = []
-
-    class Literals(Visitor):
-        def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
-            problem = unstorable_text(node.value)
-            if problem is not None:
-                errors.append(_bad_text(f"String literal refused: {problem}.", nodes=node))
-
-    visit(document, Literals())
+    literals = _Literals()
+    visit(document, literals)
+    errors = literals.errors
     for definition in variable_definitions:
         name = definition.variable.name.value
         if name not in variables:

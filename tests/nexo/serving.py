@@ -7,6 +7,7 @@ that writes to it."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -85,3 +86,4 @@ def nexo_serve(*extra: str, env: dict[str, str] | None = None) -> Iterator[Serve
             left.kill()
     assert process.returncode == 0, served.output()
     assert not alive, f"left running: {alive}"
+    shutil.rmtree(root, ignore_errors=True)
