@@ -17,7 +17,7 @@ def graph() -> Graph:
     return build_graph()
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")  # each module its own app: the operation-name budget is per app
 async def router(graph: Graph, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     app = create_router_app(graph.composition.supergraph_sdl, in_process_transports(graph, runtime))
     transport = httpx.ASGITransport(app=app)

@@ -40,6 +40,8 @@ def _lines(text: str) -> list[dict[str, Any]]:
 async def test_request_lines_correlate_and_keep_secrets_out(
     router: httpx.AsyncClient, tenant: TenantHandle, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # The router fixture may be older than this test and configured logging itself.
+    configure_logging("INFO")
     capsys.readouterr()
     login = await gql(
         router,
