@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -239,9 +240,21 @@ def workload(base: str) -> None:
         "mutation($i: RegisterPaymentInput!) { registerPayment(input: $i) { errors { code } } }",
         {"i": {"invoiceId": invoice["id"], "amount": "1.00"}},
     )
+    # Count one more than is on hand: a count below what open orders reserve is refused,
+    # and the demo's reservations at this location are not known in advance.
+    levels = gql.data(
+        """query($id: ID!) { product(id: $id) { stockLevels { onHand location { id } } } }""",
+        {"id": product},
+    )["product"]["stockLevels"]
+    on_hand = next(Decimal(lv["onHand"]) for lv in levels if lv["location"]["id"] == location)
     gql.data(
         "mutation($i: AdjustInventoryInput!) { adjustInventory(input: $i) { errors { code } } }",
-        {"i": {"locationId": location, "lines": [{"productId": product, "countedQuantity": "3"}]}},
+        {
+            "i": {
+                "locationId": location,
+                "lines": [{"productId": product, "countedQuantity": str(on_hand + 1)}],
+            }
+        },
     )
 
     aliases = " ".join(f"a{i}: __typename" for i in range(40))
