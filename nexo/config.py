@@ -19,6 +19,7 @@ from shared.settings import (
     NOTIFICATIONS,
     ROUTER_FLAGS,
     ROUTER_LIMITS,
+    ROUTER_SUPERGRAPH,
     VARIABLES,
     ConfigurationError,
     Variable,
@@ -32,7 +33,7 @@ MASK = "****"
 
 GROUPS: tuple[tuple[str, tuple[Variable, ...]], ...] = (
     ("Process", VARIABLES),
-    ("Router", ROUTER_FLAGS + ROUTER_LIMITS),
+    ("Router", ROUTER_FLAGS + ROUTER_SUPERGRAPH + ROUTER_LIMITS),
     ("Notifications", NOTIFICATIONS),
 )
 

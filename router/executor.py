@@ -3,6 +3,13 @@
 A fetch that fails costs only the fields it would have supplied: they get errors that
 say which subgraph failed and why, in the router's words. An exception that is not a
 subgraph's failure is a fault of the router's: logged, and masked to the client.
+
+An object whose key field came back null has no representation: it is not sent, and
+only the fields that fetch would have added stay null. Fields the planner aliased
+apart (`Fetch.renames`) are renamed back as each answer arrives. A fetch with
+contextual arguments (`@fromContext`) reads them from each object's ancestor and
+sends one request per distinct set of values. A field no subgraph may answer
+(`Unreachable`) gets an error at each place it was asked.
 """
 
 from __future__ import annotations
@@ -38,6 +45,16 @@ class _Shared:
 
     future: asyncio.Future[tuple[dict[str, Json], bytes]]
     waiters: int = 0
+
+
+@dataclass
+class _Batch:
+    """The representations of one entity request, and who gets each answer."""
+
+    context: dict[str, Json]
+    reps: list[dict[str, Json]] = field(default_factory=list)
+    owners: list[list[tuple[dict[str, Json], list[str | int]]]] = field(default_factory=list)
+    index: dict[bytes, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -200,9 +217,8 @@ class Executor:
     ) -> None:
         fetch = node.node
         assert fetch.requires is not None
-        reps: list[dict[str, Json]] = []
-        owners: list[list[tuple[dict[str, Json], list[str | int]]]] = []
-        index: dict[bytes, int] = {}
+        # One request, or one per distinct set of contextual argument values.
+        batches: dict[bytes, _Batch] = {}
         found = [o for path in node.paths for o in objects_at(state.tree, path)]
         for obj, path in found:
             rep = self.representation(obj, fetch.requires, fetch.keys)
@@ -210,17 +226,33 @@ class Executor:
                 continue
             if fetch.typename_rewrite:
                 rep["__typename"] = fetch.typename_rewrite
+            context = _context_values(state.tree, path, fetch.contexts)
+            batch = batches.setdefault(
+                orjson.dumps(context, option=orjson.OPT_SORT_KEYS), _Batch(context)
+            )
             # Same entity reached from several places: ask for it once.
             sig = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
-            if sig not in index:
-                index[sig] = len(reps)
-                reps.append(rep)
-                owners.append([])
-            owners[index[sig]].append((obj, path))
-        if not reps:
-            return
+            if sig not in batch.index:
+                batch.index[sig] = len(batch.reps)
+                batch.reps.append(rep)
+                batch.owners.append([])
+            batch.owners[batch.index[sig]].append((obj, path))
+        await asyncio.gather(
+            *(self.entity_batch(fetch, b, variables, headers, state) for b in batches.values())
+        )
+
+    async def entity_batch(
+        self,
+        fetch: p.Fetch,
+        batch: _Batch,
+        variables: Mapping[str, Json],
+        headers: Mapping[str, str],
+        state: ExecutionState,
+    ) -> None:
+        owners = batch.owners
         used = {v: variables[v] for v in fetch.variables if v in variables}
-        used["representations"] = reps
+        used.update(batch.context)
+        used["representations"] = batch.reps
         try:
             response = await self.call(fetch, used, headers)
             entities = (response.get("data") or {}).get("_entities")
@@ -303,6 +335,33 @@ def _extract(obj: Json, selection: SelectionSetNode, out: dict[str, Json]) -> No
             out[sel.name.value] = value
         elif isinstance(sel, InlineFragmentNode):
             _extract(obj, sel.selection_set, out)
+
+
+def _context_values(
+    tree: dict[str, Json],
+    path: list[str | int],
+    contexts: tuple[tuple[str, tuple[str, ...], SelectionSetNode], ...],
+) -> dict[str, Json]:
+    """The contextual arguments' values for the object at `path`: each read from the
+    ancestor at its plan path (a prefix of `path`, one segment per level)."""
+    values: dict[str, Json] = {}
+    for variable, at, selection in contexts:
+        ancestor: Json = tree
+        for segment in path[: len(at)]:
+            if isinstance(ancestor, dict) and isinstance(segment, str):
+                ancestor = ancestor.get(segment)
+            elif isinstance(ancestor, list) and isinstance(segment, int):
+                ancestor = ancestor[segment]
+            else:
+                ancestor = None
+        value: Json = {}
+        if isinstance(ancestor, dict):
+            _extract(ancestor, selection, value)
+        # `{ locale }` gives the value of `locale`; a nested selection, its leaf.
+        while isinstance(value, dict) and len(value) == 1:
+            value = next(iter(value.values()))
+        values[variable] = None if value == {} else value
+    return values
 
 
 def _complete(obj: Json, selection: SelectionSetNode) -> bool:

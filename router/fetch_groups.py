@@ -17,6 +17,14 @@ Each field is selected with its type in the subgraph it is sent to (`@join__fiel
 a field that is `Book` there and the union `Media` in the supergraph gets no fragment
 on `Movie`, which that subgraph could never match.
 
+A field no subgraph may answer from where it is asked (an `@external` field nobody
+provides there, one only a non-resolvable `@interfaceObject` has) is never fetched:
+it becomes an `Unreachable` group, an error naming the field at each place it is
+asked, and the rest of the operation is still answered. A field taking arguments
+`@fromContext` is fetched by an entity call that sends them as variables, read from
+the nearest ancestor whose type sets the context; a progressive `@override` resolves
+from the overriding subgraph while its label is active for the request.
+
 The walk is bounded: a fragment spread is expanded once per (selection set being
 built, type, group, path), since expanding it again there adds nothing, and every
 selection walked spends one unit of the `work` budget; past it the planner refuses
@@ -31,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from graphql import (
+    ArgumentNode,
     BooleanValueNode,
     DocumentNode,
     FieldNode,
@@ -50,6 +59,7 @@ from graphql import (
     OperationType,
     SelectionNode,
     SelectionSetNode,
+    VariableNode,
     get_named_type,
     is_composite_type,
     parse_type,
@@ -95,6 +105,8 @@ class FetchGroup:
     keys: SSet = field(default_factory=SSet)
     """The key fields alone: an object whose key field is null is no representation."""
     deps: set[int] = field(default_factory=set)
+    contexts: list[ContextValue] = field(default_factory=list)
+    """The contextual arguments its fields take, each a variable of its own."""
     unreachable: tuple[str, str] | None = None
     """(response key, why): no subgraph may answer the field at this group's path; the
     objects there get an error for it instead of a fetch."""
@@ -114,6 +126,22 @@ class Frame:
     path: Path
     out: SSet
     provided: Provided
+
+
+@dataclass(frozen=True)
+class ContextValue:
+    """A contextual argument (`@fromContext`): sent as `variable`, whose value is
+    `selection` on the ancestor at `path` (of type `parent`, fetched by `group`)."""
+
+    variable: str
+    argument: str
+    type: str
+    group: FetchGroup
+    parent: ObjectLike
+    path: Path
+    out: SSet
+    provided: Provided
+    selection: Sequence[SelectionNode]
 
 
 @dataclass(frozen=True)
@@ -404,8 +432,10 @@ class PlanBuilder:
         interface or its implementations are taken out of them."""
         here: list[SelectionNode] = []
         signatures: dict[str, str] = {}
+        conditional = False
 
-        def split(items: Sequence[SelectionNode]) -> list[SelectionNode]:
+        def split(items: Sequence[SelectionNode], under: str | None) -> list[SelectionNode]:
+            nonlocal conditional
             rest: list[SelectionNode] = []
             for sel in items:
                 self.spend()
@@ -419,6 +449,7 @@ class PlanBuilder:
                         and signatures.setdefault(key, signature) == signature
                     ):
                         here.append(sel)
+                        conditional = conditional or under is not None
                     else:
                         rest.append(sel)
                     continue
@@ -429,7 +460,7 @@ class PlanBuilder:
                 ):
                     rest.append(sel)
                     continue
-                left = split(inner)
+                left = split(inner, cond if cond_type is not iface else under)
                 if left:
                     rest.append(
                         InlineFragmentNode(
@@ -442,7 +473,11 @@ class PlanBuilder:
                     )
             return rest
 
-        rest = split(sels)
+        rest = split(sels, None)
+        if conditional and not rest:
+            # Taken from under a fragment on an implementation: whether it applies
+            # is the concrete type's to say, which only the implementations' graph knows.
+            rest = [FieldNode(name=NameNode(value="__typename"))]
         self._kept.append(rest)
         return here, rest
 
@@ -544,7 +579,9 @@ class PlanBuilder:
                 continue
             found, provided_inner = provided_field(self, provided, t, name)
             join = self.sg.field_join(g.graph, t.name, name)
-            local = self.resolvable(g.graph, t.name, name) and not (join and join.requires)
+            local = self.resolvable(g.graph, t.name, name) and not (
+                join and (join.requires or join.context_arguments)
+            )
             if found or local:
                 inner_provided: Provided = None
                 if found and provided_inner:
@@ -719,7 +756,21 @@ class PlanBuilder:
         # Required fields with arguments of their own (`price(currency: "USD")`) make
         # representations no other requirement of the field may share.
         separate = requires if requires and "(" in requires else ""
+        contexts = self.contexts(join, t, name) if join and join.context_arguments else []
+        if contexts:
+            # Each context value asks its own request: the group is this field's alone.
+            separate += "|".join(f"{c.variable}@{'.'.join(c.path)}" for c in contexts)
+            separate += f"|{id(sel)}"
+            self._kept.append(sel)
         child = self.child(g, graph, path, cond, entity_type, rewrite, waits, separate)
+        if contexts:
+            child.contexts = contexts
+            for c in contexts:
+                with self.touching() as touched:
+                    self.select_object(c.group, c.parent, c.selection, c.path, c.out, c.provided)
+                child.deps |= touched - {child.id}
+                child.deps.add(c.group.id)
+            sel = _with_arguments(sel, contexts)
         key_sels = hidden_field_set(key)
         out.typename()
         # A key g lacks is fetched like a required field: from a graph that has it, first.
@@ -741,6 +792,46 @@ class PlanBuilder:
         provides = join.provides if join else None
         self.add_field(child, t, sel, path, inner, parse_field_set(provides) if provides else None)
 
+    def contexts(self, join: JoinField, t: ObjectLike, name: str) -> list[ContextValue]:
+        """Where each contextual argument of `t.name` comes from: the nearest ancestor
+        on the walk whose type sets its context."""
+        found = []
+        for i, arg in enumerate(join.context_arguments):
+            frame = next(
+                (f for f in reversed(self._frames) if self.sets_context(f.parent, arg.context)),
+                None,
+            )
+            if frame is None:
+                raise PlanningError(
+                    f"{t.name}.{name} takes its argument {arg.name} from the context "
+                    f"{arg.context}, which no parent in this operation sets"
+                )
+            found.append(
+                ContextValue(
+                    f"nexoContext{i}_{arg.name}",
+                    arg.name,
+                    arg.type,
+                    frame.group,
+                    frame.parent,
+                    frame.path,
+                    frame.out,
+                    frame.provided,
+                    hidden_field_set(_unbraced(arg.selection)),
+                )
+            )
+        return found
+
+    def sets_context(self, t: ObjectLike, context: str) -> bool:
+        names = {t.name}
+        if isinstance(t, GraphQLObjectType):
+            names |= {i.name for i in t.interfaces}
+            names |= {
+                u.name
+                for u in self.sg.schema.type_map.values()
+                if isinstance(u, GraphQLUnionType) and t in u.types
+            }
+        return any(context in self.sg.contexts.get(n, ()) for n in names)
+
     def add_representation(
         self,
         child: FetchGroup,
@@ -750,10 +841,10 @@ class PlanBuilder:
     ) -> None:
         rep = child.requires.fragment(cond)
         rep.field("__typename")
-        _copy(key_sels, rep)
-        _copy(key_sels, child.keys.fragment(cond))
+        copy_selections(key_sels, rep)
+        copy_selections(key_sels, child.keys.fragment(cond))
         if req_sels:
-            _copy(req_sels, rep)
+            copy_selections(req_sels, rep)
 
     def has_child(
         self,
@@ -882,6 +973,30 @@ class PlanBuilder:
         return self.sg.graphs[graph].name
 
 
+def _unbraced(selection: str) -> str:
+    text = selection.strip()
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]
+    return text
+
+
+def _with_arguments(sel: FieldNode, contexts: Sequence[ContextValue]) -> FieldNode:
+    """`sel` with its contextual arguments, as variables."""
+    extra = tuple(
+        ArgumentNode(
+            name=NameNode(value=c.argument), value=VariableNode(name=NameNode(value=c.variable))
+        )
+        for c in contexts
+    )
+    return type(sel)(
+        alias=sel.alias,
+        name=sel.name,
+        arguments=(*(sel.arguments or ()), *extra),
+        directives=sel.directives,
+        selection_set=sel.selection_set,
+    )
+
+
 def never_included(sel: SelectionNode) -> bool:
     """Whether `@skip(if: true)` or `@include(if: false)`, literally, drops `sel`: a
     selection no request will execute needs no plan (and may have none)."""
@@ -956,7 +1071,8 @@ def provided_field(
     return found, (tuple(inner) if inner else None)
 
 
-def _copy(sels: Sequence[SelectionNode], out: SSet) -> None:
+def copy_selections(sels: Sequence[SelectionNode], out: SSet) -> None:
+    """Add `sels` (a field set, as the router selects it) to `out`."""
     for sel in sels:
         if isinstance(sel, FieldNode):
             alias = sel.alias.value if sel.alias else None
@@ -964,6 +1080,8 @@ def _copy(sels: Sequence[SelectionNode], out: SSet) -> None:
                 sel.name.value, alias, sel.arguments, composite=sel.selection_set is not None
             )
             if sel.selection_set is not None and made.sub is not None:
-                _copy(sel.selection_set.selections, made.sub)
+                copy_selections(sel.selection_set.selections, made.sub)
         elif isinstance(sel, InlineFragmentNode) and sel.type_condition:
-            _copy(sel.selection_set.selections, out.fragment(sel.type_condition.name.value))
+            copy_selections(
+                sel.selection_set.selections, out.fragment(sel.type_condition.name.value)
+            )

@@ -34,6 +34,10 @@ class Fetch:
     renames: tuple[tuple[str, str], ...] = ()
     """(alias, response key): fields aliased apart in the subgraph operation (their
     types differ there), renamed back when the response is merged."""
+    contexts: tuple[tuple[str, tuple[str, ...], SelectionSetNode], ...] = ()
+    """(variable, ancestor path, selection): a contextual argument (`@fromContext`),
+    read for each representation from its ancestor at that path; representations
+    with different values go in different requests."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,13 @@
 `build_plan` picks the operation, groups its root fields by subgraph (mutation fields
 strictly in document order), lets `router.fetch_groups` walk each root field into
 fetch groups, then orders the groups into stages of parallel fetches and prints each
-as the operation its subgraph receives. `PlanCache` keeps the plans, LRU.
+as the operation its subgraph receives. `PlanCache` keeps the plans, LRU, by
+document, operation and the progressive @override labels active.
+
+Printing is where each subgraph operation is made valid for that subgraph: empty
+fragments go and a composite field left without selections selects `__typename`
+(`router.selection.prune`); fields of one response key whose types differ in that
+subgraph are aliased apart (`router.selection.separate_conflicts`).
 """
 
 from __future__ import annotations
@@ -29,12 +35,13 @@ from graphql import (
     SelectionSetNode,
     VariableDefinitionNode,
     VariableNode,
+    parse_type,
     print_ast,
 )
 from graphql.language import ListTypeNode, NonNullTypeNode
 
 from router import plan as p
-from router.fetch_groups import FetchGroup, PlanBuilder, never_included
+from router.fetch_groups import FetchGroup, PlanBuilder, copy_selections, never_included
 from router.lru import LRU
 from router.plan import PlanningError
 from router.selection import SSet, prune, separate_conflicts, variables_used
@@ -176,6 +183,18 @@ def _fetch(
     used = variables_used(selection)
     defs = {d.variable.name.value: d for d in op.variable_definitions or ()}
     var_defs += [defs[v] for v in used if v in defs]
+    contexts = []
+    for c in g.contexts:
+        var_defs.append(
+            VariableDefinitionNode(
+                variable=VariableNode(name=NameNode(value=c.variable)),
+                type=parse_type(c.type),
+                directives=(),
+            )
+        )
+        found = SSet()
+        copy_selections(c.selection, found)
+        contexts.append((c.variable, c.path, found.to_ast()))
     name = None
     if op.name:
         name = NameNode(value=f"{op.name.value}__{build.name(g.graph)}__{index}")
@@ -196,6 +215,7 @@ def _fetch(
         mutation=operation == OperationType.MUTATION,
         keys=keys.to_ast() if g.entity_type is not None else None,
         renames=tuple(renames.items()),
+        contexts=tuple(contexts),
     )
 
 

@@ -4,6 +4,12 @@ The response tree holds everything the fetches returned, including fields the
 planner added (keys, `__typename`, required fields). Walking the client's operation
 over it keeps only what was asked, under the client's aliases, in the client's order,
 and applies the GraphQL spec's null propagation (section 6.4.4, "Handling Field Errors").
+
+What the client may not see never reaches it: an object whose type is not in the API
+schema (`@inaccessible`) and an enum value that is not are null, which null
+propagation reports where the position is non-null. Client response keys starting
+with `__` are stored in the tree escaped (`router.selection.tree_key`), so they never
+meet the router's own `__typename` or hidden keys.
 """
 
 from __future__ import annotations

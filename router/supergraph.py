@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -38,6 +39,9 @@ SUPPORTED_JOIN = ("0.3", "0.4", "0.5")
 # Features this router implements: planning reads join, the API schema build applies
 # inaccessible (and drops tag, which only annotates).
 IMPLEMENTED_FEATURES = frozenset({"link", "join", "inaccessible", "tag"})
+CONTEXT_FLAG = "NEXO_ROUTER_FROM_CONTEXT"
+"""Set to 1 to serve supergraphs with @context/@fromContext (the context spec, for
+SECURITY), which `load_supergraph(context=True)` also allows; refused by default."""
 
 
 class SupergraphError(Exception):
@@ -61,6 +65,17 @@ class JoinType:
 
 
 @dataclass(frozen=True)
+class ContextArgument:
+    """An argument the router fills from an ancestor (join v0.5 `contextArguments`):
+    the value of `selection` on the nearest ancestor whose type sets `context`."""
+
+    name: str
+    type: str
+    context: str
+    selection: str
+
+
+@dataclass(frozen=True)
 class JoinField:
     graph: str | None
     requires: str | None
@@ -72,6 +87,7 @@ class JoinField:
     override_label: str | None = None
     """Progressive @override: the entry that overrides (`override` set) resolves the
     field while the label is active, the overridden one while it is not."""
+    context_arguments: tuple[ContextArgument, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +117,8 @@ class Supergraph:
     join_fields: dict[tuple[str, str], list[JoinField]] = field(default_factory=dict)
     implements: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     union_members: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    contexts: dict[str, set[str]] = field(default_factory=dict)
+    """The contexts (`@context(name:)`) each type sets."""
 
     def type_graphs(self, type_name: str) -> set[str]:
         joins = self.join_types.get(type_name)
@@ -223,9 +241,11 @@ def _import_name(item: Any) -> str:
     return str(item).lstrip("@")
 
 
-def check_links(links: Iterable[Link]) -> None:
-    """Refuse features this router does not implement but must (EXECUTION, SECURITY)."""
+def check_links(links: Iterable[Link], *, context: bool = False) -> None:
+    """Refuse features this router does not implement but must (EXECUTION, SECURITY);
+    the context spec only when `context` is allowed."""
     links = list(links)
+    implemented = IMPLEMENTED_FEATURES | ({"context"} if context else set())
     if not any(link.name == "link" for link in links):
         raise SupergraphError("not a Federation 2 supergraph: no @link to the link spec")
     joins = [link for link in links if link.name == "join"]
@@ -237,24 +257,30 @@ def check_links(links: Iterable[Link]) -> None:
         if link.name == "link" and link.version != "1.0":
             raise SupergraphError(f"unsupported link spec version {link.url}")
         if link.purpose in ("EXECUTION", "SECURITY") and not (
-            link.is_apollo and link.name in IMPLEMENTED_FEATURES
+            link.is_apollo and link.name in implemented
         ):
+            hint = f" unless {CONTEXT_FLAG}=1" if link.name == "context" else ""
             raise SupergraphError(
                 f"supergraph requires feature {link.url} for {link.purpose}, "
-                "which this router does not support"
+                f"which this router does not support{hint}"
             )
 
 
-def load_supergraph(sdl: str) -> Supergraph:
+def load_supergraph(sdl: str, *, context: bool | None = None) -> Supergraph:
+    """The supergraph, or SupergraphError saying why it cannot be served. `context`
+    allows @context/@fromContext (default: the `NEXO_ROUTER_FROM_CONTEXT` flag)."""
+    if context is None:
+        context = os.environ.get(CONTEXT_FLAG) == "1"
     doc = parse(sdl)
     links = read_links(doc)
-    check_links(links)
+    check_links(links, context=context)
     join = next(link.alias for link in links if link.name == "join")
     schema = build_ast_schema(doc, assume_valid=True, assume_valid_sdl=True)
     graphs = _read_graphs(doc, join)
     api = build_api_schema(doc, links)
     sg = Supergraph(sdl=sdl, schema=schema, api_schema=api, graphs=graphs, links=links)
-    _index(sg, doc, join)
+    contexts = next((link.alias for link in links if link.name == "context"), None)
+    _index(sg, doc, join, contexts if context else None)
     return sg
 
 
@@ -274,8 +300,9 @@ def _read_graphs(doc: DocumentNode, join: str) -> dict[str, Graph]:
     return graphs
 
 
-def _index(sg: Supergraph, doc: DocumentNode, join: str) -> None:
+def _index(sg: Supergraph, doc: DocumentNode, join: str, context: str | None) -> None:
     join_types: dict[str, list[JoinType]] = defaultdict(list)
+    contexts: dict[str, set[str]] = defaultdict(set)
     join_fields: dict[tuple[str, str], list[JoinField]] = defaultdict(list)
     implements: dict[str, list[tuple[str, str]]] = defaultdict(list)
     members: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -300,6 +327,8 @@ def _index(sg: Supergraph, doc: DocumentNode, join: str) -> None:
                 implements[name].append((str(args["graph"]), str(args["interface"])))
             elif dn == f"{join}__unionMember":
                 members[name].append((str(args["graph"]), str(args["member"])))
+            elif context is not None and dn == context:
+                contexts[name].add(str(args["name"]))
         if isinstance(
             d,
             ObjectTypeDefinitionNode
@@ -308,8 +337,9 @@ def _index(sg: Supergraph, doc: DocumentNode, join: str) -> None:
             | InterfaceTypeExtensionNode,
         ):
             for f in d.fields or ():
-                _index_field(join_fields, join, name, f)
+                _index_field(join_fields, join, name, f, context is not None)
     sg.join_types = dict(join_types)
+    sg.contexts = dict(contexts)
     sg.join_fields = dict(join_fields)
     sg.implements = dict(implements)
     sg.union_members = dict(members)
@@ -320,18 +350,19 @@ def _index_field(
     join: str,
     type_name: str,
     f: FieldDefinitionNode,
+    context: bool,
 ) -> None:
     for directive in f.directives or ():
         if directive.name.value != f"{join}__field":
             continue
         args = _args(directive)
         graph = args.get("graph")
-        if args.get("contextArguments"):
+        if args.get("contextArguments") and not context:
             # Planning them means sending values from an ancestor: refuse rather than
             # send subgraphs requests they cannot answer.
             raise SupergraphError(
                 f"{type_name}.{f.name.value} uses @fromContext (join contextArguments), "
-                "which this router does not support"
+                f"which this router serves only with {CONTEXT_FLAG}=1"
             )
         out[(type_name, f.name.value)].append(
             JoinField(
@@ -343,5 +374,11 @@ def _index_field(
                 override=args.get("override"),
                 used_overridden=bool(args.get("usedOverridden", False)),
                 override_label=args.get("overrideLabel"),
+                context_arguments=tuple(
+                    ContextArgument(
+                        str(c["name"]), str(c["type"]), str(c["context"]), str(c["selection"])
+                    )
+                    for c in args.get("contextArguments") or ()
+                ),
             )
         )

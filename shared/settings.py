@@ -252,6 +252,18 @@ ROUTER_FLAGS: tuple[Variable, ...] = (
 """The router's switches, parsed by `router.settings.RouterSettings.from_env` (which reads
 `NEXO_ENV` too, so the router runs alone as well as inside NEXO)."""
 
+ROUTER_SUPERGRAPH: tuple[Variable, ...] = (
+    Variable(
+        "NEXO_ROUTER_FROM_CONTEXT",
+        None,
+        "off",
+        "`1`: serve supergraphs that use `@context`/`@fromContext` (the context spec);"
+        " refused otherwise",
+        reader="router.supergraph",
+    ),
+)
+"""Read by `router.supergraph.load_supergraph` when a supergraph is loaded."""
+
 ROUTER_LIMITS: tuple[Variable, ...] = (
     _limit("DEPTH", "fields on an operation's longest path"),
     _limit("ALIASES", "aliased fields in an operation"),
@@ -295,7 +307,9 @@ NOTIFICATIONS: tuple[Variable, ...] = tuple(
 )
 """The notifications worker and channels, parsed by `subgraphs.notifications.config`."""
 
-ALL_VARIABLES: tuple[Variable, ...] = VARIABLES + ROUTER_FLAGS + ROUTER_LIMITS + NOTIFICATIONS
+ALL_VARIABLES: tuple[Variable, ...] = (
+    VARIABLES + ROUTER_FLAGS + ROUTER_SUPERGRAPH + ROUTER_LIMITS + NOTIFICATIONS
+)
 """Every environment variable NEXO reads. Modules other than this one that read the
 environment read only variables declared here (a test checks names and defaults)."""
 

@@ -163,7 +163,7 @@ async def serve_suites(
             envs: dict[str, SuiteEnv] = {}
             for suite in suites:
                 sdl = composed[suite.name]["supergraphSdl"]
-                sg = load_supergraph(sdl)
+                sg = load_supergraph(sdl, context=True)
                 in_process: dict[str, Transport] = {
                     s.name: InProcessTransport(s.execute) for s in suite.subgraphs
                 }

@@ -52,8 +52,6 @@ class Suite:
     composer: str = "guild"
     """Whose supergraph the router and Hive Gateway serve: "guild", or "ours" (without
     the satisfiability check) for a set of subgraphs the guild composer refuses."""
-    oracle: bool = True
-    """Whether Hive Gateway can answer it (it does not plan @fromContext)."""
     subgraphs: list[SdlSubgraph] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -352,7 +350,6 @@ NULL_KEYS = Suite(
             },
         ),
     ],
-    ours=False,
 )
 
 
@@ -513,6 +510,30 @@ PROVIDED_KEY = Suite(
             hive_differs="it fails the whole request when the only field asked is provided",
         ),
         Case(
+            "fragment_skipped_by_a_variable_on_the_provided_path",
+            "query($v: Boolean!) { reviews { product { id ... on Product @skip(if: $v) { name } } } }",
+            {
+                "reviews": [
+                    {"product": {"id": "p1", "name": "Table"}},
+                    {"product": {"id": "p2", "name": "Chair"}},
+                ]
+            },
+            variables={"v": False},
+            hive_differs="it sends the fragment's `$v` without defining it (found by the fuzz test)",
+        ),
+        Case(
+            "root_field_selected_again_in_a_fragment",
+            "{ reviews { product { name } } ... on Query { reviews { product { id } } } }",
+            {
+                "reviews": [
+                    {"product": {"name": "Table", "id": "p1"}},
+                    {"product": {"name": "Chair", "id": "p2"}},
+                ]
+            },
+            hive_differs="it finds no way to `name` once `reviews` is selected twice "
+            "(found by the fuzz test)",
+        ),
+        Case(
             "provided_key_selected_too",
             "{ reviews { product { id upc name } } }",
             {
@@ -655,6 +676,22 @@ VALUE_TYPE_THROUGH_PARENT = Suite(
             "{ products { id @include(if: false) info { color } } }",
             {"products": [{"info": {"color": "oak"}}, {"info": None}]},
             hive_differs="it drops the key `id` it needs when the client's `id` is excluded",
+        ),
+        Case(
+            "skipped_in_one_place_selected_in_another",
+            "{ products { info { weight color @skip(if: true) } ... on Product { info { color } } } }",
+            {"products": [{"info": {"weight": 30, "color": "oak"}}, {"info": None}]},
+            hive_differs="it drops `color` for being skipped in one of its two places "
+            "(found by the fuzz test)",
+        ),
+        Case(
+            "variable_used_only_in_an_excluded_fragment",
+            "query($v: Boolean!) { products { info { dims { h } "
+            "... @include(if: false) { ...F @skip(if: $v) } } } } fragment F on Info { color }",
+            {"products": [{"info": {"dims": {"h": 1}}}, {"info": None}]},
+            variables={"v": False},
+            hive_differs="it defines `$v` in a subgraph operation that no longer uses it "
+            "(found by the fuzz test)",
         ),
         Case(
             "two_levels_down",
@@ -1007,6 +1044,31 @@ REFUSALS = Suite(
             hive_differs="it answers an internal error (found by the fuzz test)",
         ),
         Case(
+            "interface_field_under_an_inline_fragment_on_an_implementation",
+            "{ topAccounts { score ... on User { a2: id } } }",
+            {"topAccounts": [{"score": 7, "a2": "u1"}]},
+        ),
+        Case(
+            "named_fragment_on_an_implementation",
+            "{ topAccounts { id ...F } } fragment F on User { name }",
+            {"topAccounts": [{"id": "u1", "name": "Ada"}]},
+            hive_differs="it answers an internal error (found by the fuzz test)",
+        ),
+        Case(
+            "unanswerable_field_in_nested_excluded_fragments",
+            "{ featured { id ...F1 @include(if: false) } } "
+            "fragment F0 on Product { upc } fragment F1 on Product { upc ...F0 @include(if: false) }",
+            {"featured": {"id": "1"}},
+            hive_differs="it sends a spread of a fragment it does not define (found by the fuzz test)",
+        ),
+        Case(
+            "provided_field_under_a_variable_include",
+            "query($v: Boolean!) { featured { name @include(if: $v) id } }",
+            {"featured": {"name": "Table", "id": "1"}},
+            variables={"v": True},
+            hive_differs="it sends `$v` without defining it (found by the fuzz test)",
+        ),
+        Case(
             "unreachable_field_statically_skipped",
             "{ accounts { id score @include(if: false) } }",
             {"accounts": [{"id": "u1"}]},
@@ -1070,6 +1132,84 @@ PROGRESSIVE_OVERRIDE = Suite(
             {"products": [{"tier": "old"}]},
         ),
     ],
+)
+
+
+def _contexts() -> list[SdlSubgraph]:
+    words = {"fr": "bonjour", "en": "hello"}
+    users = {
+        "u1": {"id": "u1", "locale": "fr", "account": {"id": "a1"}},
+        "u2": {"id": "u2", "locale": "en", "account": {"id": "a1"}},
+        "u3": {"id": "u3", "locale": "en", "account": {"id": "a2"}},
+    }
+    users["u1"]["friends"] = [users["u2"], users["u3"]]
+    users["u2"]["friends"] = [users["u1"]]
+    users["u3"]["friends"] = []
+
+    def account(rep: dict[str, Json]) -> dict[str, Json]:
+        def greeting(locale: str | None = None) -> str:
+            return f"{words.get(str(locale), '?')} {rep['id']}"
+
+        return {**rep, "greeting": greeting}
+
+    people = SdlSubgraph(
+        "people",
+        fed("key context fromContext", "2.8")
+        + """
+        type Query { users: [User!]! }
+        type User @key(fields: "id") @context(name: "userContext") {
+          id: ID! locale: String! account: Account! friends: [User!]!
+        }
+        type Account @key(fields: "id") {
+          id: ID!
+          greeting(locale: String @fromContext(field: "$userContext { locale }")): String!
+        }
+        """,
+        query={"users": list(users.values())},
+        entities={"User": by_key(users), "Account": account},
+    )
+    return [people]
+
+
+CONTEXTS = Suite(
+    "contexts",
+    _contexts,
+    [
+        Case(
+            "value_from_the_parent",
+            "{ users { id account { greeting } } }",
+            {
+                "users": [
+                    {"id": "u1", "account": {"greeting": "bonjour a1"}},
+                    {"id": "u2", "account": {"greeting": "hello a1"}},
+                    {"id": "u3", "account": {"greeting": "hello a2"}},
+                ]
+            },
+            hive_differs="it does not implement @fromContext: it sends no argument",
+        ),
+        Case(
+            "nearest_ancestor_sets_it",
+            "{ users { locale friends { id account { g: greeting id } } } }",
+            {
+                "users": [
+                    {
+                        "locale": "fr",
+                        "friends": [
+                            {"id": "u2", "account": {"g": "hello a1", "id": "a1"}},
+                            {"id": "u3", "account": {"g": "hello a2", "id": "a2"}},
+                        ],
+                    },
+                    {
+                        "locale": "en",
+                        "friends": [{"id": "u1", "account": {"g": "bonjour a1", "id": "a1"}}],
+                    },
+                    {"locale": "en", "friends": []},
+                ]
+            },
+            hive_differs="it does not implement @fromContext: it sends no argument",
+        ),
+    ],
+    ours=False,
 )
 
 
@@ -1273,6 +1413,7 @@ SUITES: list[Suite] = [
     OVERRIDE_IMPLEMENTATION,
     REFUSALS,
     PROGRESSIVE_OVERRIDE,
+    CONTEXTS,
     FUZZ_SHOP,
 ]
 _ = echo
