@@ -78,7 +78,9 @@ def verify(secret: str | None, value: str | None, *, now: float | None = None) -
     if len(parts) != 3 or parts[0] != VERSION:
         return REFUSED
     signed = f"{parts[0]}.{parts[1]}"
-    if secret is not None and not hmac.compare_digest(parts[2], _mac(secret, signed)):
+    if secret is not None and not hmac.compare_digest(
+        parts[2].encode(), _mac(secret, signed).encode()
+    ):
         return REFUSED
     try:
         claims = orjson.loads(_unb64(parts[1]))

@@ -160,6 +160,11 @@ async def test_a_client_cannot_claim_an_address(identity_gql: GraphQLClient) -> 
     assert verdict.trusted and believed[internal_auth.CLIENT_ADDRESS] == "10.9.9.9"
     expired = internal_auth.sign("secret", client="10.9.9.9", now=0)
     assert not internal_auth.verify("secret", expired).trusted
+    # Header values arrive decoded as latin-1: a signature that is not ASCII is refused,
+    # not a TypeError from comparing it.
+    head, _, _ = genuine.rpartition(".")
+    for odd in (f"{head}.\u00e9\u00e9", "\u00e9", "v1.\u00e9.\u00e9"):
+        assert not internal_auth.verify("secret", odd).trusted
 
 
 @pytest.fixture
