@@ -1,11 +1,13 @@
 """Reservation throughput on one hot product: NEXO's `reserve` (row locks in a stable
 order, a reservation row, an outbox-ready ledger) against the ceiling of a bare
-`UPDATE ... WHERE available >= n` on one row through raw asyncpg, in the same run.
+`UPDATE ... WHERE available >= n` on one row through raw asyncpg, in the same run; then
+5-line sales order confirmations per second against the same ceiling; then an oversell
+check: 50 clients race for fewer units than they ask, and the units they got are counted.
 
-    .venv/bin/python bench/stock.py [--ops 2000]
+    .venv/bin/python bench/stock.py [--ops 2000] [--orders 400]
 
-Prints reservations per second with 1 and 50 concurrent clients and the ratio to the raw
-loop. Each NEXO reservation is its own transaction on its own pooled connection.
+Each NEXO reservation (or confirmation) is its own transaction on its own pooled
+connection, with the tenant bound as in a request.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._db import BenchDatabase, bench_database
 from shared.db import TenantId
+from subgraphs.crm import api as crm
 from subgraphs.identity import api as identity
+from subgraphs.sales import orders
 from subgraphs.stock import api as ledger
 from subgraphs.stock import api as stock
 
@@ -45,7 +49,9 @@ async def _run(ops: int, clients: int, one: Callable[[], Awaitable[None]]) -> fl
     return ops / (time.perf_counter() - start)
 
 
-async def _hot_product(bench: BenchDatabase, ops: int) -> tuple[TenantId, ledger.DemandLine]:
+async def _hot_product(
+    bench: BenchDatabase, ops: int
+) -> tuple[TenantId, uuid.UUID, ledger.DemandLine]:
     rt = bench.runtime
     async with rt.db.transaction(None) as session:
         signed = await identity.sign_up(
@@ -59,7 +65,9 @@ async def _hot_product(bench: BenchDatabase, ops: int) -> tuple[TenantId, ledger
     tenant = TenantId(signed.user.tenant_id)
     async with rt.db.transaction(tenant) as session:
         product = await stock.create_product(
-            session, tenant, stock.ProductFields(sku="HOT", name="Hot", type="STOCKABLE", uom="pcs")
+            session,
+            tenant,
+            stock.ProductFields(sku="HOT", name="Hot", type=stock.ProductType.STOCKABLE, uom="pcs"),
         )
         warehouse = await stock.create_warehouse(session, tenant, code="B", name="Bench")
         location = await stock.stock_location(session, tenant, warehouse.id)
@@ -69,13 +77,83 @@ async def _hot_product(bench: BenchDatabase, ops: int) -> tuple[TenantId, ledger
             source=None,
             lines=[ledger.SupplyLine(product.id, location, Decimal(ops * 8), Decimal(1))],
         )
-    return tenant, ledger.DemandLine("1", product.id, location, Decimal(1))
+    return tenant, signed.user.id, ledger.DemandLine("1", product.id, location, Decimal(1))
 
 
-async def main(ops: int) -> None:
+async def _product(
+    bench: BenchDatabase, tenant: TenantId, sku: str, units: int
+) -> ledger.DemandLine:
+    async with bench.runtime.db.transaction(tenant) as session:
+        product = await stock.create_product(
+            session,
+            tenant,
+            stock.ProductFields(sku=sku, name=sku, type=stock.ProductType.STOCKABLE, uom="pcs"),
+        )
+        page = await stock.list_warehouses(session, tenant, first=1, after=None)
+        location = await stock.stock_location(session, tenant, page.rows[0].id)
+        await ledger.receive(
+            session,
+            tenant,
+            source=None,
+            lines=[ledger.SupplyLine(product.id, location, Decimal(units), Decimal(1))],
+        )
+    return ledger.DemandLine("1", product.id, location, Decimal(1))
+
+
+async def _orders(
+    bench: BenchDatabase, tenant: TenantId, actor: uuid.UUID, count: int
+) -> list[uuid.UUID]:
+    """`count` quotations of 5 lines (one unit each of 5 hot products)."""
+    products = [(await _product(bench, tenant, f"ORD{i}", count * 4)).product_id for i in range(5)]
+    async with bench.runtime.db.transaction(tenant) as session:
+        customer = await crm.create_customer(
+            session,
+            tenant,
+            fields=crm.CustomerFields(name="Bench Buyer", currency="EUR"),
+            actor=actor,
+        )
+    ids = []
+    for _ in range(count):
+        async with bench.runtime.db.transaction(tenant) as session:
+            order = await orders.create_sales_order(
+                session,
+                tenant,
+                customer_id=customer.id,
+                lines=[orders.LineInput(product_id=p, quantity=Decimal(1)) for p in products],
+            )
+            ids.append(order.id)
+    return ids
+
+
+async def _oversell(
+    bench: BenchDatabase, tenant: TenantId, units: int, asks: int
+) -> tuple[int, int]:
+    """50 clients ask `asks` single units of a product with `units`: (units reserved,
+    units reserved beyond what was there — 0 unless the ledger is broken)."""
+    line = await _product(bench, tenant, "SCARCE", units)
+    db = bench.runtime.db
+    got = 0
+
+    async def one() -> None:
+        nonlocal got
+        try:
+            async with db.transaction(tenant) as session:
+                await ledger.reserve(
+                    session, tenant, demand=ledger.DocumentRef("Bench", uuid.uuid4()), lines=[line]
+                )
+            got += 1
+        except ledger.InsufficientStock:
+            pass
+
+    await _run(asks, 50, one)
+    return got, max(got - units, 0)
+
+
+async def main(ops: int, order_count: int) -> None:
     async with bench_database(pool_size=50) as bench:
-        tenant, line = await _hot_product(bench, ops)
+        tenant, actor, line = await _hot_product(bench, ops)
         db = bench.runtime.db
+        quotations = await _orders(bench, tenant, actor, order_count * 2 + 100)
 
         async def nexo_reserve() -> None:
             async with db.transaction(tenant) as session:
@@ -91,8 +169,16 @@ async def main(ops: int) -> None:
         await setup.execute("insert into public.bench_level values (1, $1, 0)", Decimal(ops * 4))
         await setup.close()
 
-        print(f"reservations of 1 unit on one hot product, {ops} per scenario\n")
-        print(f"{'clients':>8} {'raw UPDATE/s':>14} {'NEXO reserve/s':>16} {'NEXO / raw':>11}")
+        async def nexo_confirm() -> None:
+            async with db.transaction(tenant) as session:
+                await orders.confirm_sales_order(session, tenant, quotations.pop())
+
+        print(f"reservations of 1 unit on one hot product, {ops} per scenario;")
+        print(f"confirmations of 5-line orders (5 hot products), {order_count} per scenario\n")
+        print(
+            f"{'clients':>8} {'raw UPDATE/s':>14} {'NEXO reserve/s':>16} {'NEXO / raw':>11}"
+            f" {'confirm/s':>10} {'confirm / raw':>14}"
+        )
         for clients in (1, 50):
             # One pool at a time: both at 50 connections would pass max_connections.
             pool = await asyncpg.create_pool(dsn, min_size=clients, max_size=clients)
@@ -110,14 +196,27 @@ async def main(ops: int) -> None:
             await pool.close()
             await _run(min(ops, 200), clients, nexo_reserve)  # warm-up
             nexo = await _run(ops, clients, nexo_reserve)
+            await _run(50, clients, nexo_confirm)  # warm-up
+            confirm = await _run(order_count, clients, nexo_confirm)
             await db.engine.dispose()
-            print(f"{clients:>8} {raw:>14.0f} {nexo:>16.0f} {nexo / raw:>11.2f}")
+            print(
+                f"{clients:>8} {raw:>14.0f} {nexo:>16.0f} {nexo / raw:>11.2f}"
+                f" {confirm:>10.0f} {confirm / raw:>14.2f}"
+            )
+        units = max(ops // 10, 10)
+        got, oversold = await _oversell(bench, tenant, units, units * 2)
+        print(
+            f"\noversell: 50 clients asked {units * 2} units of {units}: {got} reserved,"
+            f" {oversold} oversold"
+        )
         async with db.transaction(tenant, readonly=True) as session:
             levels = await stock.verify_levels(session, tenant)
-        print(f"\nledger check after the run: {levels or 'ok'}")
+        print(f"ledger check after the run: {levels or 'ok'}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--ops", type=int, default=2000)
-    asyncio.run(main(parser.parse_args().ops))
+    parser.add_argument("--orders", type=int, default=400)
+    args = parser.parse_args()
+    asyncio.run(main(args.ops, args.orders))

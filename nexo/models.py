@@ -11,5 +11,6 @@ def load_models() -> None:
     importlib.import_module("shared.outbox")
     importlib.import_module("shared.idempotency")
     importlib.import_module("shared.audit")
+    importlib.import_module("shared.search")
     for spec in SUBGRAPHS:
         importlib.import_module(f"{spec.module}.models")

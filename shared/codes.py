@@ -109,6 +109,15 @@ class Code(StrEnum):
     NOT_PAYABLE = "NOT_PAYABLE", "The document does not take payments."
     ALREADY_PAID = "ALREADY_PAID", "The invoice is paid in full."
     OVERPAYMENT = "OVERPAYMENT", "The payment exceeds the amount due."
+    CREDIT_LIMIT_EXCEEDED = (
+        "CREDIT_LIMIT_EXCEEDED",
+        "Confirming would take the customer's exposure over their credit limit.",
+    )
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH", "The documents are in different currencies."
+    OTHER_CUSTOMER = "OTHER_CUSTOMER", "The documents belong to different customers."
+    BEFORE_INVOICE_DATE = "BEFORE_INVOICE_DATE", "The date lies before the invoice's date."
+    IN_THE_FUTURE = "IN_THE_FUTURE", "The date lies after today."
+    CLOSED_PERIOD = "CLOSED_PERIOD", "A later document is posted; the date would break the order."
 
     # --- production ------------------------------------------------------------------
     BOM_CYCLE = "BOM_CYCLE", "The bill of materials would contain its own product at some depth."

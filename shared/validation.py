@@ -9,6 +9,8 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
+import pycountry
+
 from shared.codes import Code
 from shared.errors import BadUserInput, InvalidInput, Problem, join_path
 
@@ -147,9 +149,13 @@ class Checks:
         return value
 
     def currency(self, field: str, value: str) -> str:
+        """`value` upper-cased when it is an ISO 4217 code: pycountry's maintained list, not
+        only the pattern (`ZZZ` has the form and is no currency)."""
         value = value.strip().upper()
         if not _CURRENCY.match(value):
             self.add(field, Code.INVALID_CURRENCY, "An ISO 4217 code such as EUR")
+        elif pycountry.currencies.get(alpha_3=value) is None:
+            self.add(field, Code.INVALID_CURRENCY, f"{value} is not an ISO 4217 currency")
         return value
 
     def tags(self, field: str, values: Sequence[str] | None) -> list[str] | None:

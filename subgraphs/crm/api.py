@@ -1,16 +1,18 @@
 """CRM's surface for other domains (and their seeds): the customers a sales document may
-be raised for, and creating and listing customers. Everything else of CRM is reached
-through the graph. Problems carry paths relative to each function's arguments."""
+be raised for, creating and listing customers, and the activities due on a day (the
+notifications schedule). Everything else of CRM is reached through the graph. Problems
+carry paths relative to each function's arguments."""
 
 from subgraphs.crm.customers import (
     CustomerFields,
     CustomerNotOrderable,
     create_customer,
+    get_customer,
     get_orderable_customer,
     set_customer_status,
 )
 from subgraphs.crm.models import Customer, CustomerStatus
-from subgraphs.crm.reads import CustomerFilter, list_customers
+from subgraphs.crm.reads import CustomerFilter, DueActivity, activities_due, list_customers
 
 __all__ = [
     "Customer",
@@ -18,7 +20,10 @@ __all__ = [
     "CustomerFilter",
     "CustomerNotOrderable",
     "CustomerStatus",
+    "DueActivity",
+    "activities_due",
     "create_customer",
+    "get_customer",
     "get_orderable_customer",
     "list_customers",
     "set_customer_status",

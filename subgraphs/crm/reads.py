@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import search
 from shared.db import TenantId
 from shared.errors import BadUserInput
 from shared.pagination import Page, SortKey, paginate
+from shared.validation import search_term
 from subgraphs.crm.models import (
     Activity,
     Contact,
@@ -43,16 +45,18 @@ class CustomerFilter:
 
 
 def customers_query(tenant: TenantId, f: CustomerFilter) -> Select[Any]:
-    """Search is a case-insensitive prefix match on name, email or tax id; each branch is
-    an index range scan (see models), so it stays fast however many customers there are."""
+    """Search finds every word in the name or legal name (`shared.search`), or is a
+    case-insensitive prefix of the email or tax id; each branch is an index range scan."""
     stmt = select(Customer).where(Customer.tenant_id == tenant)
-    term = (f.search or "").strip().lower()
+    term = search_term(f.search)
     if term:
-        branches = [Customer.name_key.op("^@")(term), Customer.email_key.op("^@")(term)]
-        tax = tax_key(term)
-        if tax:
-            branches.append(Customer.tax_key.op("^@")(tax))
-        stmt = stmt.where(or_(*branches))
+        by_key = select(Customer.id).where(Customer.tenant_id == tenant)
+        also = [by_key.where(search.starts_with(Customer.email_key, term.lower()))]
+        if tax := tax_key(term):
+            also.append(by_key.where(search.starts_with(Customer.tax_key, tax)))
+        stmt = stmt.where(
+            search.matches(Customer.id, search.SearchKind.CUSTOMER, tenant, term, *also)
+        )
     if f.status:
         stmt = stmt.where(Customer.status == f.status)
     if f.owner_id:
@@ -380,3 +384,46 @@ async def base_currencies(
         return {}
     row = await identity.get_tenant(session, tenant)
     return {} if row is None else {tenant: row.base_currency}
+
+
+# --- reminders ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DueActivity:
+    id: uuid.UUID
+    type: str
+    subject: str
+    due_at: dt.datetime
+    owner_id: uuid.UUID | None
+    customer_id: uuid.UUID | None
+    deal_id: uuid.UUID | None
+
+
+async def activities_due(session: AsyncSession, tenant: TenantId, on: dt.date) -> list[DueActivity]:
+    """Activities not done that fall due on `on` (a UTC day), earliest first: what the
+    notifications schedule reminds of in the morning (one indexed range on `due_at`)."""
+    start = dt.datetime.combine(on, dt.time(), tzinfo=dt.UTC)
+    rows = await session.scalars(
+        select(Activity)
+        .where(
+            Activity.tenant_id == tenant,
+            Activity.done.is_(False),
+            Activity.due_at >= start,
+            Activity.due_at < start + dt.timedelta(days=1),
+        )
+        .order_by(Activity.due_at, Activity.id)
+    )
+    return [
+        DueActivity(
+            id=a.id,
+            type=a.type,
+            subject=a.subject,
+            due_at=a.due_at,
+            owner_id=a.owner_id,
+            customer_id=a.customer_id,
+            deal_id=a.deal_id,
+        )
+        for a in rows.all()
+        if a.due_at is not None
+    ]

@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import batch
+from shared import batch, metrics
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, Problem, not_found
@@ -40,6 +40,7 @@ from subgraphs.production.models import (
     q4,
 )
 from subgraphs.production.numbering import next_number
+from subgraphs.sales import api as sales
 from subgraphs.stock import api as stock
 
 DEMAND = "ProductionOrder"
@@ -106,7 +107,8 @@ async def create_order(
 ) -> ProductionOrder:
     """A DRAFT order for `quantity` of the product, made by `bom_id` or else the product's
     active BOM, from and into the warehouse's STOCK location. `sales_order_line_id` links
-    a make-to-order demand (kept as given: sales exposes no look-up to check it by)."""
+    a make-to-order demand: a line of an open sales order for the same product (checked on
+    the order a user creates; its sub-assemblies and backorders inherit it)."""
     checks = Checks()
     checks.positive("quantity", quantity)
     checks.raise_any()
@@ -115,6 +117,8 @@ async def create_order(
     if not (await stock.warehouses_by_id(session, tenant, [warehouse_id])).get(warehouse_id):
         checks.add("warehouseId", Code.NOT_FOUND, "No warehouse with this id")
     bom = await _bom_for(session, tenant, checks, product_id, bom_id)
+    if sales_order_line_id is not None and parent_id is None and backorder_of_id is None:
+        await _check_demand_line(session, tenant, checks, sales_order_line_id, product_id)
     checks.raise_any()
     assert bom is not None
     location = await stock.stock_location(session, tenant, warehouse_id)
@@ -137,6 +141,28 @@ async def create_order(
     session.add(order)
     await session.flush()
     return order
+
+
+async def _check_demand_line(
+    session: AsyncSession,
+    tenant: TenantId,
+    checks: Checks,
+    line_id: uuid.UUID,
+    product_id: uuid.UUID,
+) -> None:
+    """Make to order only for a line that exists, is of this product and is still wanted."""
+    line = (await sales.order_lines_by_id(session, tenant, [line_id])).get(line_id)
+    if line is None:
+        checks.add("salesOrderLineId", Code.NOT_FOUND, "No sales order line with this id")
+        return
+    if line.product_id != product_id:
+        checks.add("salesOrderLineId", Code.INVALID, "The sales order line is for another product")
+        return
+    order = await sales.get_order(session, tenant, line.order_id)
+    if order.status == sales.OrderState.CANCELLED:
+        checks.add(
+            "salesOrderLineId", Code.INVALID_STATE, "The sales order line's order is cancelled"
+        )
 
 
 async def _bom_for(
@@ -232,6 +258,7 @@ async def confirm_order(
     await plan_work_orders(session, tenant, order, node.quantity)
     order.status = OrderStatus.CONFIRMED
     order.confirmed_at = dt.datetime.now(dt.UTC)
+    metrics.count(session, metrics.PRODUCTION_TRANSITIONS, OrderStatus.CONFIRMED.value)
     await session.flush()
     await emit(
         session,
@@ -367,6 +394,7 @@ async def cancel_order(
         await release_all(session, tenant, order)
     order.status = OrderStatus.CANCELLED
     order.resume_status = None
+    metrics.count(session, metrics.PRODUCTION_TRANSITIONS, OrderStatus.CANCELLED.value)
     order.cancelled_at = dt.datetime.now(dt.UTC)
     await session.flush()
     return order

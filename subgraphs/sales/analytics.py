@@ -1,6 +1,7 @@
 """Sales analytics, read only: the pipeline (orders per state), booked sales per period
 and the top customers and products. Everything is aggregated in SQL; amounts are untaxed
-and in base currency (see `reads.py`)."""
+and in base currency, booked sales net of returns and their credit notes (see
+`reads.py`); a return counts in the period of its order."""
 
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ from shared.db import TenantId
 from subgraphs.sales.models import BOOKED, ExchangeRate, OrderState, SalesOrder, SalesOrderLine
 from subgraphs.sales.orders import ZERO, cents
 from subgraphs.sales.rates import base_currency
-from subgraphs.sales.reads import base_amount, booked_lines, in_period
+from subgraphs.sales.reads import (
+    base_amount,
+    booked_lines,
+    in_period,
+    kept_quantity,
+    kept_untaxed,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +124,8 @@ async def sales_analytics(
     stmt = booked_lines().add_columns(
         period,
         key,
-        base_amount(SalesOrderLine.untaxed),
-        func.sum(SalesOrderLine.quantity),
+        base_amount(kept_untaxed()),
+        func.sum(kept_quantity()),
         func.count(func.distinct(SalesOrder.id)),
     )
     stmt = in_period(stmt, start, end).where(
@@ -151,11 +158,11 @@ async def top(
 ) -> list[Ranked]:
     """The customers (`by=GroupBy.CUSTOMER`) or products with the most booked revenue."""
     key = SalesOrder.customer_id if by == GroupBy.CUSTOMER else SalesOrderLine.product_id
-    revenue = base_amount(SalesOrderLine.untaxed)
+    revenue = base_amount(kept_untaxed())
     stmt = booked_lines().add_columns(
         key,
         revenue,
-        func.sum(SalesOrderLine.quantity),
+        func.sum(kept_quantity()),
         func.count(func.distinct(SalesOrder.id)),
     )
     stmt = in_period(stmt, start, end).where(

@@ -1,7 +1,8 @@
 """Sales' surface for other domains (and their seeds): reading orders, their lines and
 invoices (production links make-to-order work to order lines; notifications render
-documents), the states they are in, and the events sales emits. Everything else of sales
-is reached through the graph. Problems carry paths relative to each function's arguments."""
+documents and remind of `overdue_invoices`), the states they are in, and the events
+sales emits. Everything else of sales is reached through the graph. Problems carry paths
+relative to each function's arguments."""
 
 from subgraphs.sales.events import SalesEvent
 from subgraphs.sales.invoicing import get_invoice
@@ -16,7 +17,8 @@ from subgraphs.sales.models import (
     SalesOrderLine,
 )
 from subgraphs.sales.orders import get_order, order_lines
-from subgraphs.sales.reads import OrderFilter, list_orders
+from subgraphs.sales.reads import OrderFilter, list_orders, order_lines_by_id
+from subgraphs.sales.receivables import OpenInvoice, overdue_invoices
 
 __all__ = [
     "BOOKED",
@@ -24,6 +26,7 @@ __all__ = [
     "InvoiceKind",
     "InvoiceStatus",
     "InvoicingStatus",
+    "OpenInvoice",
     "OrderFilter",
     "OrderState",
     "SalesEvent",
@@ -33,4 +36,6 @@ __all__ = [
     "get_order",
     "list_orders",
     "order_lines",
+    "order_lines_by_id",
+    "overdue_invoices",
 ]

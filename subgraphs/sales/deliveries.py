@@ -86,7 +86,9 @@ async def deliver_sales_order(
     lines: Sequence[LineQuantity] | None = None,
     actor: uuid.UUID | None = None,
 ) -> SalesOrder:
-    """Deliver everything still open, or the given quantities of stockable lines.
+    """Deliver the given quantities of stockable lines, or without `lines` what the order
+    holds reserved: a backordered order ships its reserved part and stays PARTIALLY
+    DELIVERED with the rest open (waiting for stock, or cancelled by `close_sales_order`).
 
     Service and consumable lines have no stock: they count as delivered once every
     stockable line is.
@@ -97,9 +99,21 @@ async def deliver_sales_order(
     by_id = {ln.id: ln for ln in all_lines}
     remaining = {ln.id: ln.quantity - ln.delivered_qty for ln in all_lines}
     if lines is None:
+        held = await stock.reserved_by_line(
+            session, tenant, demand_type=demand_of(order).type, demand_ids=[order.id]
+        )
+        open_lines = [ln for ln in all_lines if is_stockable(ln) and remaining[ln.id] > 0]
         wanted = {
-            ln.id: remaining[ln.id] for ln in all_lines if is_stockable(ln) and remaining[ln.id] > 0
+            ln.id: min(remaining[ln.id], held[(order.id, str(ln.id))])
+            for ln in open_lines
+            if held.get((order.id, str(ln.id)), ZERO) > 0
         }
+        if open_lines and not wanted:
+            raise InvalidInput.one(
+                "orderId",
+                Code.INSUFFICIENT_STOCK,
+                f"Nothing of {order.number} is reserved yet: its lines wait for stock",
+            )
         positions: list[int | None] = []  # the caller named no lines: all at `orderId`
     else:
         checks = Checks()

@@ -59,6 +59,9 @@ class InvoicingStatus(StrEnum):
     PARTIALLY_INVOICED = "PARTIALLY_INVOICED"
     INVOICED = "INVOICED"
     PAID = "PAID"
+    REFUND_DUE = "REFUND_DUE"
+    """A credit note of the order is neither refunded nor applied: the company owes the
+    customer, so the order is not PAID whatever its invoices say."""
 
 
 class InvoiceKind(StrEnum):
@@ -67,8 +70,26 @@ class InvoiceKind(StrEnum):
 
 
 class InvoiceStatus(StrEnum):
+    """POSTED while anything is due; PAID once settled (an invoice by payments and applied
+    credit, a credit note by refunds and applications)."""
+
     POSTED = "POSTED"
     PAID = "PAID"
+
+
+class PaymentKind(StrEnum):
+    """A payment's direction: money received on an invoice, or paid back on a credit note."""
+
+    PAYMENT = "PAYMENT"
+    REFUND = "REFUND"
+
+
+class ReturnCondition(StrEnum):
+    """The state returned goods arrive in, which decides where they go (`RETURN_KIND`)."""
+
+    RESELLABLE = "RESELLABLE"
+    INSPECT = "INSPECT"
+    DAMAGED = "DAMAGED"
 
 
 class DocumentKind(StrEnum):
@@ -221,6 +242,10 @@ class SalesOrderLine(Base):
     untaxed: Mapped[Decimal] = _money()
     tax: Mapped[Decimal] = _money()
     total: Mapped[Decimal] = _money()
+    price_currency: Mapped[str | None] = mapped_column(String(3))
+    """The currency of the product price the unit price came from; None when entered."""
+    price_exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 8))
+    """Order-currency units per unit of `price_currency` used (1 for the same currency)."""
     delivered_qty: Mapped[Decimal] = _money(server_default="0")
     returned_qty: Mapped[Decimal] = _money(server_default="0")
     invoiced_qty: Mapped[Decimal] = _money(server_default="0")
@@ -238,7 +263,9 @@ class Invoice(Base):
         CheckConstraint(_in("kind", InvoiceKind), name="kind"),
         CheckConstraint(_in("status", InvoiceStatus), name="status"),
         CheckConstraint("amount_paid >= 0 AND amount_paid <= total", name="paid"),
+        CheckConstraint("due_date >= invoice_date", name="due_date"),
         Index("ix_invoice_tenant_id_order_id", "tenant_id", "order_id"),
+        Index("ix_invoice_tenant_id_customer_id", "tenant_id", "customer_id"),
         {"schema": SCHEMA},
     )
 
@@ -251,10 +278,12 @@ class Invoice(Base):
     customer_id: Mapped[uuid.UUID]
     currency: Mapped[str] = mapped_column(String(3))
     invoice_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
     untaxed: Mapped[Decimal] = _money()
     tax: Mapped[Decimal] = _money()
     total: Mapped[Decimal] = _money()
     amount_paid: Mapped[Decimal] = _money(server_default="0")
+    """Settled so far: payments (refunds for a credit note) plus credit applied."""
     reason: Mapped[str] = mapped_column(Text, server_default="")
     posted_at: Mapped[dt.datetime] = _now()
     paid_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -284,10 +313,13 @@ class InvoiceLine(Base):
 
 
 class Payment(Base):
+    """Money received on an invoice (PAYMENT) or paid back on a credit note (REFUND)."""
+
     __tablename__ = "payment"
     __table_args__ = (
         _fk(["invoice_id"], "sales.invoice.id"),
         CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint(_in("kind", PaymentKind), name="kind"),
         Index("ix_payment_tenant_id_invoice_id", "tenant_id", "invoice_id"),
         {"schema": SCHEMA},
     )
@@ -295,9 +327,47 @@ class Payment(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     invoice_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(16), server_default=PaymentKind.PAYMENT.value)
     amount: Mapped[Decimal] = _money()
     date: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = _now()
+
+
+class CreditApplication(Base):
+    """Part of a credit note set against an open invoice of the same customer: both
+    documents' `amount_paid` grow by `amount`."""
+
+    __tablename__ = "credit_application"
+    __table_args__ = (
+        _fk(["credit_note_id"], "sales.invoice.id"),
+        _fk(["invoice_id"], "sales.invoice.id"),
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint("credit_note_id <> invoice_id", name="distinct"),
+        Index("ix_credit_application_tenant_id_credit_note_id", "tenant_id", "credit_note_id"),
+        Index("ix_credit_application_tenant_id_invoice_id", "tenant_id", "invoice_id"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    credit_note_id: Mapped[uuid.UUID]
+    invoice_id: Mapped[uuid.UUID]
+    amount: Mapped[Decimal] = _money()
+    date: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class SalesSettings(Base):
+    """Per-tenant sales defaults: the warehouse a new order ships from."""
+
+    __tablename__ = "sales_settings"
+    __table_args__ = (_fk(["default_warehouse_id"], "stock.warehouse.id"), {"schema": SCHEMA})
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    default_warehouse_id: Mapped[uuid.UUID | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), default=_utcnow, onupdate=_utcnow
+    )
 
 
 class SalesReturn(Base):
@@ -322,6 +392,7 @@ class SalesReturnLine(Base):
         _fk(["return_id"], "sales.sales_return.id"),
         _fk(["order_line_id"], "sales.sales_order_line.id"),
         CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint(_in("condition", ReturnCondition), name="condition"),
         {"schema": SCHEMA},
     )
 
@@ -330,3 +401,6 @@ class SalesReturnLine(Base):
     return_id: Mapped[uuid.UUID]
     order_line_id: Mapped[uuid.UUID]
     quantity: Mapped[Decimal] = _money()
+    condition: Mapped[str] = mapped_column(
+        String(16), server_default=ReturnCondition.RESELLABLE.value
+    )

@@ -26,9 +26,9 @@ from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, Problem, not_found
 from shared.outbox import emit
-from shared.validation import Checks
+from shared.validation import Checks, date_problem
 from subgraphs.crm import api as crm
-from subgraphs.sales import rates
+from subgraphs.sales import credit, rates, settings
 from subgraphs.sales.events import SalesEvent
 from subgraphs.sales.models import (
     EDITABLE,
@@ -62,6 +62,12 @@ def line_amounts(
 
 def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
+
+
+def check_date(checks: Checks, field: str, value: dt.date) -> None:
+    """OUT_OF_RANGE at `field` for a date no document may carry (see `date_problem`)."""
+    if (why := date_problem(value)) is not None:
+        checks.add(field, Code.OUT_OF_RANGE, why)
 
 
 def is_stockable(line: SalesOrderLine) -> bool:
@@ -112,8 +118,17 @@ class LineInput:
 
 
 async def _build_lines(
-    session: AsyncSession, tenant: TenantId, lines: Sequence[LineInput], checks: Checks
+    session: AsyncSession,
+    tenant: TenantId,
+    lines: Sequence[LineInput],
+    checks: Checks,
+    *,
+    currency: str,
+    on: dt.date,
 ) -> list[SalesOrderLine]:
+    """Order lines in `currency`: a unit price not given is the product's sales price
+    converted from the product's currency at the rate of `on` (the order date), half-up
+    to cents; the line keeps the price's currency and the rate used."""
     if not lines:
         checks.add("lines", Code.REQUIRED, "An order needs at least one line")
         return []
@@ -137,7 +152,24 @@ async def _build_lines(
             at.extend(not_found("taxRateId", "tax rate"))
         if not checks.ok or product is None:
             continue
-        unit_price = ln.unit_price if ln.unit_price is not None else product.sales_price
+        price_currency, price_rate = None, None
+        if ln.unit_price is not None:
+            unit_price = ln.unit_price
+        else:
+            price_currency = product.currency
+            try:
+                price_rate = await rates.cross_rate(
+                    session,
+                    tenant,
+                    source=product.currency,
+                    target=currency,
+                    on=on,
+                    field="productId",
+                )
+            except rates.ExchangeRateMissing as exc:
+                at.extend(exc)
+                continue
+            unit_price = cents(product.sales_price * price_rate)
         tax_percent = rate.percent if rate is not None else ZERO
         # quantity x price first: rounding a product past 28 digits would itself fail
         if not at.storable("quantity", ln.quantity * unit_price, "The line's total"):
@@ -163,6 +195,8 @@ async def _build_lines(
                 untaxed=untaxed,
                 tax=tax,
                 total=total,
+                price_currency=price_currency,
+                price_exchange_rate=price_rate,
                 delivered_qty=ZERO,
                 returned_qty=ZERO,
                 invoiced_qty=ZERO,
@@ -191,8 +225,9 @@ async def create_sales_order(
     notes: str = "",
     salesperson_id: uuid.UUID | None = None,
 ) -> SalesOrder:
-    """A quotation. Unit prices default to the product's sales price; the currency to
-    the customer's; the warehouse to the tenant's first by code."""
+    """A quotation. Unit prices default to the product's sales price in the order's
+    currency (see `_build_lines`); the currency to the customer's; the warehouse to the
+    tenant's default (`settings.default_warehouse`)."""
     checks = Checks()
     customer = None
     try:
@@ -200,20 +235,29 @@ async def create_sales_order(
     except crm.CustomerNotOrderable as exc:
         checks.extend(exc)
     if currency is not None:
-        currency = checks.currency("currency", currency)
+        currency = rates.iso_currency(checks, "currency", currency)
+    if order_date is not None:
+        check_date(checks, "orderDate", order_date)
     if warehouse_id is None:
-        page = await stock.list_warehouses(session, tenant, first=1, after=None)
-        if not page.rows:
+        warehouse_id = await settings.default_warehouse(session, tenant)
+        if warehouse_id is None:
             checks.add("warehouseId", Code.REQUIRED, "Create a warehouse first")
-        else:
-            warehouse_id = page.rows[0].id
     elif await stock.warehouse(session, tenant, warehouse_id) is None:
         checks.extend(not_found("warehouseId", "warehouse"))
-    built = await _build_lines(session, tenant, lines, checks)
+    day = order_date or today()
+    # With a problem already found no price is converted, so the currency may be a stand-in.
+    chosen = currency or (customer.currency if customer is not None else None)
+    built = await _build_lines(
+        session,
+        tenant,
+        lines,
+        checks,
+        currency=chosen or await rates.base_currency(session, tenant),
+        on=day,
+    )
     checks.raise_any()
     assert customer is not None
     assert warehouse_id is not None
-    day = order_date or today()
     order = SalesOrder(
         tenant_id=tenant,
         id=uuid.uuid4(),
@@ -280,13 +324,31 @@ async def update_sales_order(
     lines: Sequence[LineInput] | None = None,
     notes: str | None = None,
     order_date: dt.date | None = None,
+    warehouse_id: uuid.UUID | None = None,
 ) -> SalesOrder:
-    """Only quotations (QUOTATION or SENT) are editable; lines, when given, replace all."""
+    """Only quotations (QUOTATION or SENT) are editable; lines, when given, replace all
+    (priced on the order's date, the new one if it changes); lines kept keep their prices.
+    The warehouse may change until confirmation (nothing is reserved before)."""
     order = await get_order(session, tenant, order_id, lock=True)
     require_state(order, EDITABLE, Code.NOT_EDITABLE, "Only quotations can be edited")
     checks = Checks()
-    built = await _build_lines(session, tenant, lines, checks) if lines is not None else None
+    if order_date is not None:
+        check_date(checks, "orderDate", order_date)
+    if warehouse_id is not None and await stock.warehouse(session, tenant, warehouse_id) is None:
+        checks.extend(not_found("warehouseId", "warehouse"))
+    built = None
+    if lines is not None:
+        built = await _build_lines(
+            session,
+            tenant,
+            lines,
+            checks,
+            currency=order.currency,
+            on=order_date or order.order_date,
+        )
     checks.raise_any()
+    if warehouse_id is not None:
+        order.warehouse_id = warehouse_id
     if built is not None:
         await session.execute(
             delete(SalesOrderLine).where(
@@ -357,51 +419,19 @@ def _needs(demand: Sequence[stock.DemandLine]) -> dict[uuid.UUID, Decimal]:
     return ordered
 
 
-async def _reserve_available(
-    session: AsyncSession,
-    tenant: TenantId,
-    order: SalesOrder,
-    demand: list[stock.DemandLine],
-    first_failure: stock.InsufficientStock,
-) -> None:
-    """Backorder: reserve what is free, line by line in order, and leave the rest open."""
-    failure: stock.InsufficientStock | None = first_failure
-    for _ in range(5):
-        assert failure is not None
-        free = {s.product_id: s.available for s in failure.shortfalls}
-        partial = []
-        for d in demand:
-            if d.product_id not in free:
-                partial.append(d)
-                continue
-            take = min(d.quantity, free[d.product_id])
-            free[d.product_id] -= take
-            if take > 0:
-                partial.append(stock.DemandLine(d.line, d.product_id, d.location_id, take))
-        if not partial:
-            return
-        try:
-            await stock.reserve(session, tenant, demand=demand_of(order), lines=partial)
-            return
-        except stock.InsufficientStock as again:
-            # Someone took stock between our two attempts: plan again on what is left.
-            failure = again
-            demand = partial
-        except InvalidInput as exc:
-            raise onto_lines(exc, (), "orderId") from None
-    raise failure or first_failure
-
-
 async def confirm_sales_order(
     session: AsyncSession,
     tenant: TenantId,
     order_id: uuid.UUID,
     *,
     allow_backorder: bool = False,
+    override_credit_limit: bool = False,
     on: dt.date | None = None,
     at: dt.datetime | None = None,
 ) -> SalesOrder:
-    """Check the customer with CRM, fix the exchange rate, reserve every stockable line.
+    """Check the customer with CRM, fix the exchange rate, check the credit limit (see
+    `credit.py`; `override_credit_limit` skips it: the caller checked the permission),
+    reserve every stockable line.
 
     All or nothing: a shortfall raises `OrderShortOfStock` naming the products, unless
     `allow_backorder`, in which case what is free is reserved and the rest stays open.
@@ -409,7 +439,7 @@ async def confirm_sales_order(
     order = await get_order(session, tenant, order_id, lock=True)
     require_state(order, EDITABLE, Code.INVALID_STATE, "Only quotations can be confirmed")
     try:
-        await crm.get_orderable_customer(session, tenant, order.customer_id)
+        customer = await crm.get_orderable_customer(session, tenant, order.customer_id)
     except crm.CustomerNotOrderable as exc:
         # The customer is the order's: CRM's `customerId` is our `orderId`.
         raise exc.under(None, {"customerId": "orderId"}) from None
@@ -418,6 +448,9 @@ async def confirm_sales_order(
     if rate is None:
         base = await rates.base_currency(session, tenant)
         raise rates.ExchangeRateMissing("orderId", order.currency, base, day)
+    await credit.check_credit(
+        session, tenant, order, customer, rate=rate, on=day, override=override_credit_limit
+    )
     lines = await order_lines(session, tenant, order.id)
     location = await stock.stock_location(session, tenant, order.warehouse_id)
     demand = [
@@ -427,11 +460,13 @@ async def confirm_sales_order(
     ]
     if demand:
         try:
-            await stock.reserve(session, tenant, demand=demand_of(order), lines=demand)
+            # A backorder reserves what is free and leaves the rest as stock's open claims,
+            # served oldest first when goods arrive (one statement either way).
+            await stock.reserve(
+                session, tenant, demand=demand_of(order), lines=demand, backorder=allow_backorder
+            )
         except stock.InsufficientStock as exc:
-            if not allow_backorder:
-                raise await short_of_stock(session, tenant, exc, _needs(demand)) from None
-            await _reserve_available(session, tenant, order, demand, exc)
+            raise await short_of_stock(session, tenant, exc, _needs(demand)) from None
         except InvalidInput as exc:
             raise onto_lines(exc, (), "orderId") from None
     order.status = OrderState.CONFIRMED
@@ -451,6 +486,7 @@ async def confirm_sales_order(
             "total": str(order.total),
             "exchangeRate": str(rate),
             "backorder": allow_backorder,
+            "creditLimitOverridden": override_credit_limit,
         },
     )
     currency = metrics.currency(order.currency)
@@ -462,7 +498,8 @@ async def confirm_sales_order(
 async def cancel_sales_order(
     session: AsyncSession, tenant: TenantId, order_id: uuid.UUID
 ) -> SalesOrder:
-    """Cancel and release the order's reservations; refused once anything is delivered."""
+    """Cancel and release the order's reservations and claims; refused once anything is
+    delivered (`close_sales_order` cancels the rest of a partly delivered order)."""
     order = await get_order(session, tenant, order_id, lock=True)
     if order.status == OrderState.CANCELLED:
         raise InvalidInput.one("orderId", Code.INVALID_STATE, "The order is already cancelled")
@@ -484,5 +521,48 @@ async def cancel_sales_order(
         target_id=order.id,
         before=was,
         after={"status": order.status, "number": order.number},
+    )
+    return order
+
+
+async def close_sales_order(
+    session: AsyncSession, tenant: TenantId, order_id: uuid.UUID
+) -> SalesOrder:
+    """Cancel the rest of a partly delivered order: release its reservations and open
+    claims (backorders) and finish it as DELIVERED. What was delivered stays, and can be
+    invoiced and returned as before; service lines count as delivered with the goods."""
+    order = await get_order(session, tenant, order_id, lock=True)
+    require_state(
+        order,
+        (OrderState.PARTIALLY_DELIVERED,),
+        Code.INVALID_STATE,
+        "Only a partly delivered order can be closed (cancel one with nothing delivered)",
+    )
+    lines = await order_lines(session, tenant, order.id)
+    await stock.release(session, tenant, demand=demand_of(order))
+    for ln in lines:
+        if not is_stockable(ln):
+            ln.delivered_qty = ln.quantity
+    cancelled = {
+        str(ln.id): ln.quantity - ln.delivered_qty for ln in lines if ln.quantity > ln.delivered_qty
+    }
+    order.status = OrderState.DELIVERED
+    if any(ln.invoiced_qty > 0 for ln in lines):
+        # Imported here: invoicing builds on this module. Invoicing what was delivered
+        # may have finished the order's invoicing now that the rest is cancelled.
+        from subgraphs.sales.invoicing import refresh_invoice_status
+
+        await refresh_invoice_status(session, tenant, order, lines)
+    await session.flush()
+    await emit(
+        session,
+        tenant,
+        type=SalesEvent.ORDER_CLOSED,
+        aggregate_type="SalesOrder",
+        aggregate_id=order.id,
+        payload={
+            "number": order.number,
+            "lines": [{"lineId": k, "cancelledQuantity": str(v)} for k, v in cancelled.items()],
+        },
     )
     return order

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +36,12 @@ class ExchangeRateMissing(InvalidInput):
         self.currency = currency
 
 
+def iso_currency(checks: Checks, field: str, value: str) -> str:
+    """`value` upper-cased when it is an ISO 4217 code; INVALID_CURRENCY at `field` if not
+    (`Checks.currency` checks against pycountry's maintained list)."""
+    return checks.currency(field, value)
+
+
 async def create_tax_rate(
     session: AsyncSession, tenant: TenantId, *, name: str, percent: Decimal
 ) -> TaxRate:
@@ -65,7 +71,7 @@ async def set_exchange_rate(
 ) -> ExchangeRate:
     """Set (or correct) the rate of one `currency` unit in the base currency on `on`."""
     checks = Checks()
-    currency = checks.currency("currency", currency)
+    currency = iso_currency(checks, "currency", currency)
     if checks.ok and currency == await base_currency(session, tenant):
         checks.add("currency", Code.BASE_CURRENCY, "This is the base currency")
     checks.positive("rate", rate, decimals=8, maximum=MAX_RATE)
@@ -96,3 +102,32 @@ async def rate_on(
         .order_by(ExchangeRate.date.desc())
         .limit(1)
     )
+
+
+RATE_PLACES = Decimal("0.00000001")
+"""numeric(18,8): the places a cross rate keeps."""
+
+
+async def cross_rate(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    source: str,
+    target: str,
+    on: dt.date,
+    field: str,
+) -> Decimal:
+    """Units of `target` one unit of `source` is worth on `on` (through the base currency,
+    rounded half-up to 8 places); 1 for the same currency. `ExchangeRateMissing` at
+    `field` names the currency without a rate."""
+    if source == target:
+        return Decimal(1)
+    found = {c: await rate_on(session, tenant, c, on) for c in (source, target)}
+    for currency, rate in found.items():
+        if rate is None:
+            base = await base_currency(session, tenant)
+            raise ExchangeRateMissing(field, currency, base, on)
+    source_rate, target_rate = found[source], found[target]
+    assert source_rate is not None
+    assert target_rate is not None
+    return (source_rate / target_rate).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)

@@ -1,7 +1,10 @@
 """Sales' read side: lists, a customer's orders and figures, a product's figures, and the
 batch look-ups the dataloaders need beyond `shared.batch`. Queries only, never writes.
 Figures are aggregated in SQL; amounts "in base currency" are untaxed amounts times the
-exchange rate fixed at confirmation, rounded to cents once per figure. Period figures
+exchange rate fixed at confirmation, rounded to cents once per figure. Sales figures are
+net of returns (so of their credit notes): a line counts what the customer kept, its
+untaxed amount less the untaxed value of the returned quantity (`kept_untaxed`, rounded as
+a credit note line is). Period figures
 and rankings live in `analytics.py`."""
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from shared import search
 from shared.db import TenantId
 from shared.pagination import (
     Page,
@@ -28,8 +32,10 @@ from shared.pagination import (
     encode_cursor,
     paginate,
 )
+from shared.validation import search_term
 from subgraphs.sales.models import (
     BOOKED,
+    CreditApplication,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -68,6 +74,26 @@ async def lines_by_invoice(
     result: dict[uuid.UUID, list[InvoiceLine]] = defaultdict(list)
     for ln in rows:
         result[ln.invoice_id].append(ln)
+    return result
+
+
+async def applications_by_document(
+    session: AsyncSession, tenant: TenantId, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[CreditApplication]]:
+    """Each invoice's or credit note's credit applications (either side), oldest first."""
+    rows = await session.scalars(
+        select(CreditApplication)
+        .where(
+            CreditApplication.tenant_id == tenant,
+            or_(CreditApplication.invoice_id.in_(ids), CreditApplication.credit_note_id.in_(ids)),
+        )
+        .order_by(CreditApplication.created_at, CreditApplication.id)
+    )
+    wanted = set(ids)
+    result: dict[uuid.UUID, list[CreditApplication]] = defaultdict(list)
+    for row in rows:
+        for side in {row.invoice_id, row.credit_note_id} & wanted:
+            result[side].append(row)
     return result
 
 
@@ -141,8 +167,10 @@ async def list_orders(
         stmt = stmt.where(SalesOrder.order_date >= filter.date_from)
     if filter.date_to is not None:
         stmt = stmt.where(SalesOrder.order_date <= filter.date_to)
-    if filter.search:
-        stmt = stmt.where(SalesOrder.number.ilike(f"%{filter.search.strip()}%"))
+    if term := search_term(filter.search):  # words of the number: "00042", "42", "2026"
+        stmt = stmt.where(
+            search.matches(SalesOrder.id, search.SearchKind.SALES_ORDER, tenant, term)
+        )
     column = ORDER_SORT[order_by]
     return await paginate(
         session,
@@ -161,6 +189,8 @@ class InvoiceFilter:
     kind: InvoiceKind | None = None
     status: InvoiceStatus | None = None
     search: str | None = None
+    overdue_on: dt.date | None = None
+    """Only invoices past their due date on this day with something still due."""
 
 
 async def list_invoices(
@@ -181,8 +211,14 @@ async def list_invoices(
         stmt = stmt.where(Invoice.kind == filter.kind)
     if filter.status is not None:
         stmt = stmt.where(Invoice.status == filter.status)
-    if filter.search:
-        stmt = stmt.where(Invoice.number.ilike(f"%{filter.search.strip()}%"))
+    if term := search_term(filter.search):
+        stmt = stmt.where(search.matches(Invoice.id, search.SearchKind.INVOICE, tenant, term))
+    if filter.overdue_on is not None:
+        stmt = stmt.where(
+            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.status != InvoiceStatus.PAID,
+            Invoice.due_date < filter.overdue_on,
+        )
     return await paginate(
         session,
         cast("Select[Any]", stmt),
@@ -281,15 +317,54 @@ def base_amount(column: Any) -> Any:
     return func.coalesce(func.sum(column * SalesOrder.exchange_rate), ZERO)
 
 
+def kept_untaxed() -> Any:
+    """A line's untaxed amount less the value of what came back (`line_amounts` of the
+    returned quantity: PostgreSQL's round is half away from zero, half-up here)."""
+    returned = func.round(
+        SalesOrderLine.returned_qty
+        * SalesOrderLine.unit_price
+        * (100 - SalesOrderLine.discount_percent)
+        / 100,
+        2,
+    )
+    return SalesOrderLine.untaxed - returned
+
+
+def kept_quantity() -> Any:
+    return SalesOrderLine.quantity - SalesOrderLine.returned_qty
+
+
+def _order_returned_value() -> Any:
+    """Per order (correlated): the untaxed value of its returned goods."""
+    line = aliased(SalesOrderLine)
+    return (
+        select(
+            func.coalesce(
+                func.sum(
+                    func.round(
+                        line.returned_qty * line.unit_price * (100 - line.discount_percent) / 100,
+                        2,
+                    )
+                ),
+                ZERO,
+            )
+        )
+        .where(line.tenant_id == SalesOrder.tenant_id, line.order_id == SalesOrder.id)
+        .correlate(SalesOrder)
+        .scalar_subquery()
+    )
+
+
 async def customer_figures(
     session: AsyncSession, tenant: TenantId, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, CustomerFigures]:
-    """Confirmed, not cancelled orders: count, untaxed value in base currency, latest."""
+    """Confirmed, not cancelled orders: count, untaxed value net of returns in base
+    currency, latest."""
     rows = await session.execute(
         select(
             SalesOrder.customer_id,
             func.count(),
-            base_amount(SalesOrder.untaxed),
+            base_amount(SalesOrder.untaxed - _order_returned_value()),
             func.max(SalesOrder.confirmed_at),
         )
         .where(
@@ -348,8 +423,8 @@ async def product_figures(
     for (start, end), ids in groups.items():
         stmt = booked_lines().add_columns(
             SalesOrderLine.product_id,
-            func.sum(SalesOrderLine.quantity),
-            base_amount(SalesOrderLine.untaxed),
+            func.sum(kept_quantity()),
+            base_amount(kept_untaxed()),
             func.count(func.distinct(SalesOrder.id)),
         )
         stmt = in_period(stmt, start, end).where(
@@ -361,3 +436,17 @@ async def product_figures(
         for product_id, quantity, revenue, count in rows.all():
             result[(product_id, start, end)] = ProductFigures(quantity, cents(revenue), count)
     return result
+
+
+async def order_lines_by_id(
+    session: AsyncSession, tenant: TenantId, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, SalesOrderLine]:
+    """Order lines by id (production checks the make-to-order line it is given)."""
+    if not ids:
+        return {}
+    rows = await session.scalars(
+        select(SalesOrderLine).where(
+            SalesOrderLine.tenant_id == tenant, SalesOrderLine.id.in_(set(ids))
+        )
+    )
+    return {row.id: row for row in rows}

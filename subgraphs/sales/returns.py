@@ -1,5 +1,10 @@
 """Returns: goods back from the customer into the order's warehouse, and a credit note
-for whatever of them was invoiced (see `invoicing.py` for the invoiced quantities)."""
+for whatever of them was invoiced (see `invoicing.py` for the invoiced quantities).
+
+Where the goods go is decided by their condition (`RETURN_KIND`): RESELLABLE back into
+STOCK, INSPECT into QUALITY (on hand, not available until released), DAMAGED into SCRAP
+(written off). The default is INSPECT: goods nobody looked at do not re-enter sellable
+stock ("bent in transit" must be caught before the next customer gets it)."""
 
 from __future__ import annotations
 
@@ -19,11 +24,24 @@ from shared.validation import Checks
 from subgraphs.sales.deliveries import LineQuantity, line_quantities
 from subgraphs.sales.events import SalesEvent
 from subgraphs.sales.invoicing import post, refresh_invoice_status
-from subgraphs.sales.models import Invoice, InvoiceKind, SalesReturn, SalesReturnLine
+from subgraphs.sales.models import (
+    Invoice,
+    InvoiceKind,
+    ReturnCondition,
+    SalesReturn,
+    SalesReturnLine,
+)
 from subgraphs.sales.orders import get_order, is_stockable, onto_lines, order_lines, today
 from subgraphs.stock import api as stock
 
 REASON_LIMIT = 2000
+
+RETURN_KIND = {
+    ReturnCondition.RESELLABLE: stock.LocationKind.STOCK,
+    ReturnCondition.INSPECT: stock.LocationKind.QUALITY,
+    ReturnCondition.DAMAGED: stock.LocationKind.SCRAP,
+}
+"""The warehouse location returned goods enter, by their condition."""
 
 
 async def return_sales_order(
@@ -33,10 +51,12 @@ async def return_sales_order(
     *,
     lines: Sequence[LineQuantity],
     reason: str,
+    condition: ReturnCondition = ReturnCondition.INSPECT,
     on: dt.date | None = None,
     actor: uuid.UUID | None = None,
 ) -> tuple[SalesReturn, Invoice | None]:
-    """Take goods back into the order's warehouse and credit what was invoiced for them.
+    """Take goods back into the order's warehouse, into the location their `condition`
+    says (module docstring), and credit what was invoiced for them.
 
     Never more than was delivered (net of earlier returns). Returned goods re-enter stock
     at the product's current average cost, so the return does not revalue stock.
@@ -64,7 +84,9 @@ async def return_sales_order(
     named = list(wanted)  # in the order of the argument `lines`, each once
     goods = {k: v for k, v in wanted.items() if is_stockable(by_id[k])}
     if goods:
-        location = await stock.stock_location(session, tenant, order.warehouse_id)
+        location = await stock.location_of_kind(
+            session, tenant, order.warehouse_id, RETURN_KIND[ReturnCondition(condition)]
+        )
         products = await stock.products_by_id(
             session, tenant, list({by_id[k].product_id for k in goods})
         )
@@ -93,7 +115,12 @@ async def return_sales_order(
             ln.invoiced_qty = kept
     session.add_all(
         SalesReturnLine(
-            tenant_id=tenant, id=uuid.uuid4(), return_id=ret.id, order_line_id=k, quantity=q
+            tenant_id=tenant,
+            id=uuid.uuid4(),
+            return_id=ret.id,
+            order_line_id=k,
+            quantity=q,
+            condition=condition,
         )
         for k, q in wanted.items()
     )
@@ -122,6 +149,7 @@ async def return_sales_order(
             "number": order.number,
             "returnId": str(ret.id),
             "creditNoteId": str(credit_note.id) if credit_note else None,
+            "condition": str(condition),
             "lines": [{"lineId": str(k), "quantity": str(v)} for k, v in wanted.items()],
         },
     )

@@ -12,3 +12,9 @@ class StockEvent(StrEnum):
     minimum; one per alert, raised again only after the alert resolved. Aggregate
     `Product`. Payload: `alertId`, `productId`, `warehouseId`, `available`,
     `minQuantity`, `maxQuantity`."""
+
+    CLAIM_RESERVED = "stock.claim_reserved"
+    """Stock that arrived (or was freed) at a location was reserved to a demand's open
+    claims (backorders), oldest first. Aggregate: the demand (e.g. `SalesOrder`). Payload:
+    `demandType`, `demandId`, `lines` [{`demandLine`, `productId`, `locationId`,
+    `reserved`, `stillClaimed`}]."""

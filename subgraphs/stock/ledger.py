@@ -39,9 +39,10 @@ from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, Problem, not_found
 from shared.validation import Checks
-from subgraphs.stock import valuation
+from subgraphs.stock import claims, valuation
 from subgraphs.stock.models import (
     ZERO,
+    Claim,
     Location,
     MoveState,
     Product,
@@ -98,6 +99,9 @@ class CountLine:
 
     product_id: uuid.UUID
     counted_quantity: Decimal
+    unit_cost: Decimal | None = None
+    """What a count that increases stock values the difference at (an opening balance):
+    it averages into the product's cost like a receipt. None: the current average."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +162,7 @@ class Move:
     line: str | None = None
     internal_from: bool = False
     internal_to: bool = False
+    reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -167,6 +172,11 @@ class Plan:
     reserved: dict[Key, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     reserve_rows: list[tuple[DocumentRef, DemandLine]] = field(default_factory=list)
     consume_rows: dict[uuid.UUID, Decimal] = field(default_factory=dict)
+    # Changes of `claimed` per level, and the claim rows behind them (id -> what remains).
+    claimed: dict[Key, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    claim_rows: dict[uuid.UUID, Decimal] = field(default_factory=dict)
+    # New claims (a count broke their reservations), dated at the demand's reservation.
+    claim_adds: list[tuple[claims.Row, dt.datetime]] = field(default_factory=list)
     revalue: bool = False
     # Where each level's product and location were named (for `reserved` levels; moves
     # carry their own), and the quantity path a shortfall of that level is reported at.
@@ -178,6 +188,7 @@ class Plan:
 class Level:
     on_hand: Decimal
     reserved: Decimal
+    claimed: Decimal = ZERO
 
 
 # --- running a plan -----------------------------------------------------------------
@@ -284,9 +295,14 @@ async def lock_levels(
     levels = {k: Level(ZERO, ZERO) for k in ordered}
     if not ordered:
         return levels
+    mark_locked(session)
     rows = await session.execute(
         select(
-            StockLevel.product_id, StockLevel.location_id, StockLevel.on_hand, StockLevel.reserved
+            StockLevel.product_id,
+            StockLevel.location_id,
+            StockLevel.on_hand,
+            StockLevel.reserved,
+            StockLevel.claimed,
         )
         .where(
             StockLevel.tenant_id == tenant,
@@ -296,8 +312,24 @@ async def lock_levels(
         .with_for_update()
     )
     for r in rows.all():
-        levels[(r.product_id, r.location_id)] = Level(r.on_hand, r.reserved)
+        levels[(r.product_id, r.location_id)] = Level(r.on_hand, r.reserved, r.claimed)
     return levels
+
+
+_LOCKED = "stock.levels_locked"
+
+
+def mark_locked(session: AsyncSession) -> None:
+    """Note that this transaction holds level locks: a later operation in it can no longer
+    take its locks in the global order, so it needs a savepoint to retry a deadlock."""
+    sync = session.sync_session
+    sync.info[_LOCKED] = sync.get_transaction()
+
+
+def holds_locks(session: AsyncSession) -> bool:
+    sync = session.sync_session
+    root = sync.get_transaction()
+    return root is not None and sync.info.get(_LOCKED) is root
 
 
 async def execute(
@@ -315,12 +347,15 @@ async def execute(
             incoming.add((m.product_id, m.to_id))
     for key, change in plan.reserved.items():
         delta[key].reserved += change
+    for key, change in plan.claimed.items():
+        delta[key].claimed += change
 
     product_ids = {m.product_id for m in plan.moves}
     holdings: dict[uuid.UUID, valuation.Holding] = {}
     if plan.revalue:
         holdings = await valuation.lock_holdings(session, tenant, product_ids)
     levels = await lock_levels(session, tenant, delta, create=incoming)
+    before_write = {k: Level(v.on_hand, v.reserved, v.claimed) for k, v in levels.items()}
 
     shortfalls = []
     overflow = Checks()
@@ -329,13 +364,14 @@ async def execute(
         before = levels[key]
         on_hand = before.on_hand + net.on_hand
         reserved = before.reserved + net.reserved
+        claimed = max(before.claimed + net.claimed, ZERO)
         if on_hand < 0 or reserved > on_hand or reserved < 0:
             # Demand on free stock: what leaves or gets reserved, net of what arrives.
             requested = net.reserved - net.on_hand
             free = before.on_hand - before.reserved
             shortfalls.append(Shortfall(key[0], key[1], requested, max(free, ZERO)))
         overflow.storable(arriving.get(key), on_hand, "The location's quantity on hand")
-        levels[key] = Level(on_hand, reserved)
+        levels[key] = Level(on_hand, reserved, claimed)
     if shortfalls:
         raise InsufficientStock(shortfalls, plan.fields)
     overflow.raise_any()
@@ -360,12 +396,17 @@ async def execute(
             unit_cost=m.unit_cost if m.unit_cost is not None else unit_costs[m.product_id],
             done_at=now,
             done_by=actor,
+            reason=m.reason,
         )
         for m in plan.moves
     ]
     session.add_all(moves)
     await session.flush()
-    changed = [k for k in delta if delta[k].on_hand or delta[k].reserved]
+    await _write_reservations(session, tenant, plan)
+    await _write_claims(session, tenant, plan)
+    # Stock that frees up or arrives goes to the oldest open claims first.
+    await claims.fill(session, tenant, levels, delta)
+    changed = [k for k in delta if levels[k] != before_write.get(k)]
     if changed:
         await session.execute(
             update(StockLevel),
@@ -376,11 +417,11 @@ async def execute(
                     "location_id": loc,
                     "on_hand": levels[(p, loc)].on_hand,
                     "reserved": levels[(p, loc)].reserved,
+                    "claimed": levels[(p, loc)].claimed,
                 }
                 for p, loc in changed
             ],
         )
-    await _write_reservations(session, tenant, plan)
     if plan.revalue:
         arrivals = [
             (m.product_id, m.quantity, m.unit_cost)
@@ -398,36 +439,39 @@ async def execute(
 
 
 async def _write_reservations(session: AsyncSession, tenant: TenantId, plan: Plan) -> None:
-    for demand, line in plan.reserve_rows:
-        stmt = insert(Reservation).values(
-            tenant_id=tenant,
-            id=uuid.uuid4(),
-            demand_type=demand.type,
-            demand_id=demand.id,
-            demand_line=line.line,
-            product_id=line.product_id,
-            location_id=line.location_id,
-            quantity=line.quantity,
-        )
+    await claims.upsert_reservations(
+        session,
+        tenant,
+        [
+            (d.type, d.id, ln.line, ln.product_id, ln.location_id, ln.quantity)
+            for d, ln in plan.reserve_rows
+        ],
+    )
+    await _shrink(session, tenant, Reservation, plan.consume_rows)
+
+
+async def _write_claims(session: AsyncSession, tenant: TenantId, plan: Plan) -> None:
+    await _shrink(session, tenant, Claim, plan.claim_rows)
+    await claims.upsert_claims(
+        session, tenant, [row for row, _ in plan.claim_adds], [at for _, at in plan.claim_adds]
+    )
+
+
+async def _shrink(
+    session: AsyncSession,
+    tenant: TenantId,
+    table: type[Reservation] | type[Claim],
+    remaining: dict[uuid.UUID, Decimal],
+) -> None:
+    """Set each row's quantity to what remains of it; delete those with nothing left."""
+    gone = [row_id for row_id, left in remaining.items() if left <= 0]
+    if gone:
+        await session.execute(delete(table).where(table.tenant_id == tenant, table.id.in_(gone)))
+    kept = [(row_id, left) for row_id, left in remaining.items() if left > 0]
+    for row_id, left in kept:
         await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[
-                    "tenant_id",
-                    "demand_type",
-                    "demand_id",
-                    "demand_line",
-                    "product_id",
-                    "location_id",
-                ],
-                set_={"quantity": Reservation.quantity + stmt.excluded.quantity},
-            )
+            update(table).where(table.tenant_id == tenant, table.id == row_id).values(quantity=left)
         )
-    for reservation_id, remaining in plan.consume_rows.items():
-        where = (Reservation.tenant_id == tenant, Reservation.id == reservation_id)
-        if remaining > 0:
-            await session.execute(update(Reservation).where(*where).values(quantity=remaining))
-        else:
-            await session.execute(delete(Reservation).where(*where))
 
 
 async def reservations(

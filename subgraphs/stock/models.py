@@ -61,6 +61,14 @@ INTERNAL_KINDS = (
     LocationKind.SCRAP,
 )
 
+SELLABLE_KINDS = (LocationKind.STOCK,)
+"""Where stock is available to sell: sales and production reserve and take from STOCK only,
+so INPUT (received, not put away), OUTPUT (staged) and QUALITY (held for inspection) are on
+hand but not available; counting them would promise what an order cannot reserve."""
+
+VALUED_KINDS = tuple(k for k in INTERNAL_KINDS if k != LocationKind.SCRAP)
+"""Internal kinds whose stock is on hand and valued; a move into SCRAP writes goods off."""
+
 
 class MoveState(StrEnum):
     DRAFT = "DRAFT"
@@ -99,6 +107,8 @@ class Product(Base):
     __tablename__ = "product"
     __table_args__ = (
         UniqueConstraint("tenant_id", "sku"),
+        # `br-100` beside `BR-100` is a typo waiting to be picked: unique regardless of case.
+        Index("uq_product_tenant_id_lower_sku", "tenant_id", text("lower(sku)"), unique=True),
         CheckConstraint(_in("type", ProductType), name="type"),
         CheckConstraint("sales_price >= 0", name="sales_price"),
         CheckConstraint("cost >= 0", name="cost"),
@@ -211,6 +221,7 @@ class StockMove(Base):
     created_at: Mapped[dt.datetime] = _now()
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     done_by: Mapped[uuid.UUID | None]
+    reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class StockLevel(Base):
@@ -224,6 +235,7 @@ class StockLevel(Base):
         ),
         CheckConstraint("on_hand >= 0", name="on_hand"),
         CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="reserved"),
+        CheckConstraint("claimed >= 0", name="claimed"),
         {"schema": SCHEMA},
     )
 
@@ -232,6 +244,9 @@ class StockLevel(Base):
     location_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     on_hand: Mapped[Decimal] = _qty(server_default="0")
     reserved: Mapped[Decimal] = _qty(server_default="0")
+    claimed: Mapped[Decimal] = _qty(server_default="0")
+    """The sum of the level's open claims (backorders): stock that arrives goes to them
+    first, and a new demand may only take `on_hand - reserved - claimed`."""
 
 
 class Reservation(Base):
@@ -249,6 +264,46 @@ class Reservation(Base):
             "tenant_id", "demand_type", "demand_id", "demand_line", "product_id", "location_id"
         ),
         CheckConstraint("quantity > 0", name="quantity"),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    demand_type: Mapped[str] = mapped_column(String(50))
+    demand_id: Mapped[uuid.UUID]
+    demand_line: Mapped[str] = mapped_column(String(64))
+    product_id: Mapped[uuid.UUID]
+    location_id: Mapped[uuid.UUID]
+    quantity: Mapped[Decimal] = _qty()
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class Claim(Base):
+    """An open backorder: what a demand line still waits for at a location beyond what it
+    holds reserved. Stock arriving at the level is reserved to the oldest claims first
+    (by `created_at`); every writer of a claim holds its level's lock."""
+
+    __tablename__ = "claim"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "product_id", "location_id"],
+            [
+                "stock.stock_level.tenant_id",
+                "stock.stock_level.product_id",
+                "stock.stock_level.location_id",
+            ],
+        ),
+        UniqueConstraint(
+            "tenant_id", "demand_type", "demand_id", "demand_line", "product_id", "location_id"
+        ),
+        CheckConstraint("quantity > 0", name="quantity"),
+        Index(
+            "ix_claim_tenant_id_product_id_location_id_created_at",
+            "tenant_id",
+            "product_id",
+            "location_id",
+            "created_at",
+        ),
         {"schema": SCHEMA},
     )
 
@@ -347,5 +402,25 @@ class CostAdjustment(Base):
     on_hand: Mapped[Decimal] = _qty()
     old_cost: Mapped[Decimal] = _qty()
     new_cost: Mapped[Decimal] = _qty()
+    created_at: Mapped[dt.datetime] = _now()
+    done_by: Mapped[uuid.UUID | None]
+
+
+class Receipt(Base):
+    """Goods received without a purchase order (`receiveStock`): the document behind its
+    moves (`source_type` "StockReceipt")."""
+
+    __tablename__ = "receipt"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "warehouse_id"], ["stock.warehouse.tenant_id", "stock.warehouse.id"]
+        ),
+        {"schema": SCHEMA},
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    warehouse_id: Mapped[uuid.UUID]
+    reference: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = _now()
     done_by: Mapped[uuid.UUID | None]

@@ -6,8 +6,9 @@ atomically; problems name paths relative to the operation's arguments."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,23 +17,31 @@ from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import not_found
 from shared.validation import Checks
-from subgraphs.stock import valuation
+from subgraphs.stock import claims, reserving, valuation
 from subgraphs.stock.ledger import (
     CountLine,
     DemandLine,
     DocumentRef,
+    InsufficientStock,
+    Key,
     Move,
     Paths,
     Plan,
+    Shortfall,
     SupplyLine,
     atomically,
     execute,
+    holds_locks,
     lock_levels,
+    mark_locked,
     reservations,
     validate,
 )
-from subgraphs.stock.models import ZERO, CostAdjustment, LocationKind, StockMove, q4
+from subgraphs.stock.models import ZERO, Claim, CostAdjustment, LocationKind, StockMove, q4
+from subgraphs.stock.replenishment import evaluate_low_stock
 from subgraphs.stock.warehouses import virtual_location
+
+T = TypeVar("T")
 
 _ANY_PLACES = 28
 """As many decimal places as a Decimal holds by default."""
@@ -51,27 +60,82 @@ def _line(i: int, *, quantity: str = "quantity", side: str) -> Paths:
 # --- demands: reserve, release, deliver, consume ------------------------------------
 
 
+async def _hot(session: AsyncSession, op: Callable[[], Awaitable[T]]) -> T:
+    """Run a hot-path operation. Its locks are taken in the global order by one statement,
+    so as the transaction's first stock operation it cannot deadlock with another and
+    runs without a savepoint (two round trips fewer); after earlier stock locks in the same
+    transaction it runs `atomically`, so a deadlock is retried."""
+    if holds_locks(session):
+        return await atomically(session, op)
+    result = await op()
+    mark_locked(session)
+    return result
+
+
 async def reserve(
-    session: AsyncSession, tenant: TenantId, *, demand: DocumentRef, lines: Sequence[DemandLine]
-) -> None:
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    demand: DocumentRef,
+    lines: Sequence[DemandLine],
+    backorder: bool = False,
+) -> list[reserving.Allocation]:
     """Reserve every line or none; raises `InsufficientStock` naming each shortfall at
-    `lines.{i}.quantity`."""
-    plan = Plan()
+    `lines.{i}.quantity`. With `backorder`, reserve what is free and leave the rest of
+    each line as an open claim, served first when stock arrives. Either way a new demand
+    only takes stock no older claim waits for. One statement when the levels exist."""
     checks = Checks()
     for i, line in enumerate(lines):
-        paths = _line(i, side="from")
-        checks.positive(paths.quantity, line.quantity)
-        key = (line.product_id, line.location_id)
-        plan.reserved[key] += line.quantity
-        plan.paths.setdefault(key, paths)
-        plan.fields.setdefault(key, paths.quantity)
-        plan.reserve_rows.append((demand, line))
+        checks.positive(f"lines.{i}.quantity", line.quantity)
     checks.raise_any()
+    merged, first = reserving.merge(lines)
+    if not merged:
+        return []
 
-    async def run() -> None:
-        await execute(session, tenant, plan, actor=None)
+    async def run() -> list[reserving.Allocation]:
+        decision = await reserving.reserve_statement(
+            session, tenant, demand=demand, lines=merged, backorder=backorder
+        )
+        if decision.unknown:
+            # A level that never held stock: report unknown or unstockable products and
+            # non-warehouse locations first; a backorder then creates it and claims.
+            probe = Plan()
+            for i, ln in zip(first, merged, strict=True):
+                key = (ln.product_id, ln.location_id)
+                probe.reserved[key] = ZERO
+                probe.paths.setdefault(key, _line(i, side="from"))
+            await validate(session, tenant, probe)
+            if backorder:
+                await lock_levels(session, tenant, decision.unknown, create=decision.unknown)
+                decision = await reserving.reserve_statement(
+                    session, tenant, demand=demand, lines=merged, backorder=backorder
+                )
+        if not decision.ok:
+            raise InsufficientStock(*_shortfalls(merged, first, decision.free))
+        if decision.watched:
+            where = await reserving.warehouses_of(session, tenant, decision.free_locations())
+            await evaluate_low_stock(
+                session, tenant, {(p, where[loc]) for p, loc in decision.free if loc in where}
+            )
+        return decision.allocations
 
-    await atomically(session, run)
+    return await _hot(session, run)
+
+
+def _shortfalls(
+    merged: Sequence[DemandLine], first: Sequence[int], free: dict[Key, Decimal]
+) -> tuple[list[Shortfall], dict[Key, str]]:
+    requested: dict[Key, Decimal] = {}
+    fields: dict[Key, str] = {}
+    for i, ln in zip(first, merged, strict=True):
+        key = (ln.product_id, ln.location_id)
+        requested[key] = requested.get(key, ZERO) + ln.quantity
+        fields.setdefault(key, f"lines.{i}.quantity")
+    return [
+        Shortfall(k[0], k[1], q, free.get(k, ZERO))
+        for k, q in requested.items()
+        if q > free.get(k, ZERO)
+    ], fields
 
 
 async def release(
@@ -81,23 +145,31 @@ async def release(
     demand: DocumentRef,
     lines: Sequence[str] | None = None,
 ) -> Decimal:
-    """Give back what `demand` (or only its `lines`) holds; returns the quantity freed."""
+    """Give back what `demand` (or only its `lines`) holds, reservations and open claims;
+    returns the reserved quantity freed. Freed stock goes to other demands' oldest claims."""
 
     async def run() -> Decimal:
-        held = await reservations(session, tenant, demand, lines)
-        if not held:
+        if not await reserving.lock_held(session, tenant, demand=demand, lines=lines):
             return ZERO
-        await lock_levels(session, tenant, {(r.product_id, r.location_id) for r in held})
-        # Re-read under the level locks: every writer of a reservation holds its level's.
-        held = await reservations(session, tenant, demand, lines)
-        plan = Plan()
-        for r in held:
-            plan.reserved[(r.product_id, r.location_id)] -= r.quantity
-            plan.consume_rows[r.id] = ZERO
-        await execute(session, tenant, plan, actor=None)
-        return sum((r.quantity for r in held), ZERO)
+        levels, freed, watched = await reserving.release_statement(
+            session, tenant, demand=demand, lines=lines
+        )
+        before = {k: (v.reserved, v.claimed) for k, v in levels.items()}
+        await claims.fill(session, tenant, levels, levels)
+        await reserving.store_levels(
+            session,
+            tenant,
+            levels,
+            [k for k, v in levels.items() if (v.reserved, v.claimed) != before[k]],
+        )
+        if watched:
+            where = await reserving.warehouses_of(session, tenant, {k[1] for k in levels})
+            await evaluate_low_stock(
+                session, tenant, {(p, where[loc]) for p, loc in levels if loc in where}
+            )
+        return freed
 
-    return await atomically(session, run)
+    return await _hot(session, run)
 
 
 async def _take(
@@ -117,11 +189,20 @@ async def _take(
     async def run() -> list[StockMove]:
         target = await virtual_location(session, tenant, to_kind)
         wanted = {ln.line for ln in lines}
-        held = await reservations(session, tenant, demand, wanted)
-        await lock_levels(session, tenant, {(r.product_id, r.location_id) for r in held})
+        # The demand's reservations sit at the lines' levels: lock those, then read them.
+        locked = await lock_levels(
+            session, tenant, {(ln.product_id, ln.location_id) for ln in lines}
+        )
         held = await reservations(session, tenant, demand, wanted)
         by_key = {(r.demand_line, r.product_id, r.location_id): r for r in held}
         remaining = {r.id: r.quantity for r in held}
+        waiting: dict[tuple[str, uuid.UUID, uuid.UUID], Claim] = {}
+        if any(level.claimed > 0 for level in locked.values()):
+            waiting = {
+                (c.demand_line, c.product_id, c.location_id): c
+                for c in await claims.claims_of(session, tenant, demand, wanted)
+            }
+        open_claims = {c.id: c.quantity for c in waiting.values()}
         plan = Plan()
         for i, line in enumerate(lines):
             plan.moves.append(
@@ -137,11 +218,19 @@ async def _take(
                 )
             )
             r = by_key.get((line.line, line.product_id, line.location_id))
+            used = ZERO
             if r is not None:
                 used = min(remaining[r.id], line.quantity)
                 remaining[r.id] -= used
                 plan.consume_rows[r.id] = remaining[r.id]
                 plan.reserved[(line.product_id, line.location_id)] -= used
+            c = waiting.get((line.line, line.product_id, line.location_id))
+            if c is not None and line.quantity > used:
+                # Taken from free stock beyond the reservation: the line waits for less.
+                settled = min(open_claims[c.id], line.quantity - used)
+                open_claims[c.id] -= settled
+                plan.claim_rows[c.id] = open_claims[c.id]
+                plan.claimed[(line.product_id, line.location_id)] -= settled
         kind = "delivery" if to_kind == LocationKind.CUSTOMER else "consumption"
         metrics.count(session, metrics.STOCK_MOVES, kind, amount=len(plan.moves))
         return await execute(session, tenant, plan, actor=actor)
@@ -308,12 +397,24 @@ async def adjust(
     lines: Sequence[CountLine],
     actor: uuid.UUID | None = None,
     source: DocumentRef | None = None,
-) -> list[StockMove]:
+    reason: str | None = None,
+) -> Adjustment:
     """Make the location's on-hand equal the counts, posting the differences to or from
-    the ADJUSTMENT location at the product's current cost (the average is unchanged)."""
+    the ADJUSTMENT location at the product's current cost (the average is unchanged), or,
+    for an increase whose line has a `unit_cost` (an opening balance), at that cost,
+    averaged in like a receipt. `reason` is stored on every move.
+
+    A count is a fact: one below the reserved quantity is posted too. The reservations it
+    breaks shrink newest demand first (the oldest keeps its reservation), and what each
+    demand lost becomes an open claim, dated at its reservation so it keeps its place in
+    the queue; `Adjustment.broken` names them."""
+    broken: list[claims.BrokenReservation] = []
     checks = Checks()
+    reason = checks.optional("reason", reason)
     for i, line in enumerate(lines):
         checks.non_negative(f"lines.{i}.countedQuantity", line.counted_quantity)
+        if line.unit_cost is not None:
+            checks.non_negative(f"lines.{i}.unitCost", line.unit_cost)
     if len({ln.product_id for ln in lines}) != len(lines):
         checks.add("lines", Code.DUPLICATE, "Count each product once")
     checks.raise_any()
@@ -338,6 +439,8 @@ async def adjust(
         await validate(session, tenant, probe)
         levels = await lock_levels(session, tenant, {(ln.product_id, location_id) for ln in lines})
         plan = Plan()
+        broken.clear()  # a retried attempt starts over
+        await claims.break_reservations(session, tenant, plan, levels, lines, location_id, broken)
         for i, ln in enumerate(lines):
             diff = ln.counted_quantity - levels[(ln.product_id, location_id)].on_hand
             if diff > 0:
@@ -348,12 +451,23 @@ async def adjust(
                         location_id,
                         diff,
                         paths(i, to=True),
+                        unit_cost=None if ln.unit_cost is None else q4(ln.unit_cost),
                         source=source,
+                        reason=reason,
                     )
                 )
+                plan.revalue = plan.revalue or ln.unit_cost is not None
             elif diff < 0:
                 plan.moves.append(
-                    Move(ln.product_id, location_id, adjustment, -diff, paths(i), source=source)
+                    Move(
+                        ln.product_id,
+                        location_id,
+                        adjustment,
+                        -diff,
+                        paths(i),
+                        source=source,
+                        reason=reason,
+                    )
                 )
         if not plan.moves:
             return []
@@ -370,10 +484,28 @@ async def adjust(
         after={
             "counted": {str(ln.product_id): ln.counted_quantity for ln in lines},
             "moves": [{"productId": m.product_id, "quantity": m.quantity} for m in moves],
+            "brokenReservations": [
+                {
+                    "demandType": b.demand.type,
+                    "demandId": b.demand.id,
+                    "demandLine": b.demand_line,
+                    "productId": b.product_id,
+                    "lost": b.lost,
+                }
+                for b in broken
+            ],
         },
         actor_id=actor,
     )
-    return moves
+    return Adjustment(moves, broken)
+
+
+class Adjustment(list[StockMove]):
+    """The moves of a count (it is their list), and the reservations it broke."""
+
+    def __init__(self, moves: Sequence[StockMove], broken: Sequence[claims.BrokenReservation]):
+        super().__init__(moves)
+        self.broken = list(broken)
 
 
 # --- cost: revalue what is on hand ---------------------------------------------------

@@ -1,5 +1,6 @@
-"""Products: the catalogue's write rules. A product's type is fixed once stock has moved;
-its cost is the ledger's business (moving average), never written here."""
+"""Products: the catalogue's write rules. A product's type and unit of measure are fixed
+once stock has moved; its cost is the ledger's business (moving average), never written
+here."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared import audit
 from shared.codes import Code
 from shared.db import TenantId
-from shared.errors import InvalidInput, not_found
+from shared.errors import InvalidInput, Problem, not_found
 from shared.validation import Checks
 from subgraphs.stock.models import Product, ProductType, StockMove, q4
 
@@ -62,13 +63,15 @@ def _check(fields: ProductFields, *, creating: bool) -> dict[str, object]:
 
 
 def _taken() -> InvalidInput:
-    return InvalidInput.one("sku", Code.TAKEN, "Another product has this SKU")
+    return InvalidInput.one("sku", Code.TAKEN, "Another product has this SKU (in any case)")
 
 
 async def _sku_taken(
     session: AsyncSession, tenant: TenantId, sku: str, but: uuid.UUID | None = None
 ) -> bool:
-    stmt = select(Product.id).where(Product.tenant_id == tenant, Product.sku == sku)
+    stmt = select(Product.id).where(
+        Product.tenant_id == tenant, func.lower(Product.sku) == sku.lower()
+    )
     if but is not None:
         stmt = stmt.where(Product.id != but)
     return (await session.scalar(stmt)) is not None
@@ -102,6 +105,15 @@ async def _get(session: AsyncSession, tenant: TenantId, product_id: uuid.UUID) -
     return product
 
 
+async def _has_moves(session: AsyncSession, tenant: TenantId, product_id: uuid.UUID) -> bool:
+    found = await session.scalar(
+        select(StockMove.id)
+        .where(StockMove.tenant_id == tenant, StockMove.product_id == product_id)
+        .limit(1)
+    )
+    return found is not None
+
+
 async def update_product(
     session: AsyncSession, tenant: TenantId, product_id: uuid.UUID, fields: ProductFields
 ) -> Product:
@@ -109,16 +121,20 @@ async def update_product(
     values = _check(fields, creating=False)
     if "sku" in values and await _sku_taken(session, tenant, str(values["sku"]), product_id):
         raise _taken()
-    if values.get("type", product.type) != product.type:
-        has_stock = await session.scalar(
-            select(func.count())
-            .select_from(StockMove)
-            .where(StockMove.tenant_id == tenant, StockMove.product_id == product_id)
+    # Moves are quantities in the product's unit: a new type or unit would reinterpret them.
+    fixed = [
+        name
+        for name in ("type", "uom")
+        if values.get(name, getattr(product, name)) != getattr(product, name)
+    ]
+    if fixed and await _has_moves(session, tenant, product_id):
+        what = {"type": "type", "uom": "unit of measure"}
+        raise InvalidInput(
+            [
+                Problem(name, Code.HAS_MOVES, f"A product with stock moves keeps its {what[name]}")
+                for name in fixed
+            ]
         )
-        if has_stock:
-            raise InvalidInput.one(
-                "type", Code.HAS_MOVES, "A product with stock moves keeps its type"
-            )
     was = {"salesPrice": product.sales_price, "currency": product.currency}
     for name, value in values.items():
         setattr(product, name, value)

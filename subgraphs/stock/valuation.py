@@ -1,5 +1,6 @@
 """The moving-average unit cost each product carries: receipts (and production, returns)
-average in at their unit cost; issues never change it."""
+average in at their unit cost; issues never change it. Only valued stock (internal
+locations but SCRAP: scrapped goods are written off) carries the average."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import TenantId
-from subgraphs.stock.models import ZERO, Product, StockLevel, q4
+from subgraphs.stock.models import VALUED_KINDS, ZERO, Location, Product, StockLevel, q4
 
 Holding = tuple[Decimal, Decimal]
-"""(quantity on hand over all internal locations, average unit cost)"""
+"""(quantity on hand over all valued locations, average unit cost)"""
 
 Arrival = tuple[uuid.UUID, Decimal, Decimal]
 """(product, quantity arriving at an internal location, its unit cost)"""
@@ -34,7 +35,15 @@ async def lock_holdings(
     cost = {r.id: r.cost for r in rows.all()}
     sums = await session.execute(
         select(StockLevel.product_id, func.sum(StockLevel.on_hand))
-        .where(StockLevel.tenant_id == tenant, StockLevel.product_id.in_(product_ids))
+        .join(
+            Location,
+            and_(Location.tenant_id == StockLevel.tenant_id, Location.id == StockLevel.location_id),
+        )
+        .where(
+            StockLevel.tenant_id == tenant,
+            StockLevel.product_id.in_(product_ids),
+            Location.kind.in_(VALUED_KINDS),
+        )
         .group_by(StockLevel.product_id)
     )
     totals: dict[uuid.UUID, Decimal] = dict(sums.all())

@@ -1,5 +1,5 @@
 """The ledger check behind `nexo stock verify`: every stored level recomputed from the
-done moves and the reservations. There should never be a difference."""
+done moves, the reservations and the claims. There should never be a difference."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.db import TenantId
 from subgraphs.stock.models import (
     ZERO,
+    Claim,
     Location,
     MoveState,
     Reservation,
@@ -31,6 +32,8 @@ class LevelDifference:
     level_on_hand: Decimal
     reservations: Decimal
     level_reserved: Decimal
+    claims: Decimal = ZERO
+    level_claimed: Decimal = ZERO
 
 
 async def verify_levels(session: AsyncSession, tenant: TenantId | None) -> list[LevelDifference]:
@@ -72,28 +75,36 @@ async def verify_levels(session: AsyncSession, tenant: TenantId | None) -> list[
         Reservation.location_id,
         func.sum(Reservation.quantity),
     ).group_by(Reservation.tenant_id, Reservation.product_id, Reservation.location_id)
+    claimed = select(
+        Claim.tenant_id, Claim.product_id, Claim.location_id, func.sum(Claim.quantity)
+    ).group_by(Claim.tenant_id, Claim.product_id, Claim.location_id)
     levels = select(
         StockLevel.tenant_id,
         StockLevel.product_id,
         StockLevel.location_id,
         StockLevel.on_hand,
         StockLevel.reserved,
+        StockLevel.claimed,
     )
     if tenant is not None:
         ledger = ledger.where(flows.c.tenant_id == tenant)
         held = held.where(Reservation.tenant_id == tenant)
+        claimed = claimed.where(Claim.tenant_id == tenant)
         levels = levels.where(StockLevel.tenant_id == tenant)
     Triple = tuple[uuid.UUID, uuid.UUID, uuid.UUID]
-    expected: dict[Triple, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO, ZERO])
+    expected: dict[Triple, list[Decimal]] = defaultdict(lambda: [ZERO] * 6)
     for t, p, loc, qty in await session.execute(ledger):
         expected[(t, p, loc)][0] = qty
     for t, p, loc, qty in await session.execute(held):
         expected[(t, p, loc)][2] = qty
-    for t, p, loc, on_hand, reserved in await session.execute(levels):
+    for t, p, loc, qty in await session.execute(claimed):
+        expected[(t, p, loc)][4] = qty
+    for t, p, loc, on_hand, reserved, level_claimed in await session.execute(levels):
         expected[(t, p, loc)][1] = on_hand
         expected[(t, p, loc)][3] = reserved
+        expected[(t, p, loc)][5] = level_claimed
     return [
-        LevelDifference(t, p, loc, v[0], v[1], v[2], v[3])
+        LevelDifference(t, p, loc, *v)
         for (t, p, loc), v in sorted(expected.items())
-        if v[0] != v[1] or v[2] != v[3]
+        if v[0] != v[1] or v[2] != v[3] or v[4] != v[5]
     ]

@@ -47,21 +47,32 @@ async def create_warehouse(
     return warehouse
 
 
-async def stock_location(
-    session: AsyncSession, tenant: TenantId, warehouse_id: uuid.UUID
+async def location_of_kind(
+    session: AsyncSession, tenant: TenantId, warehouse_id: uuid.UUID, kind: LocationKind
 ) -> uuid.UUID:
-    """The warehouse's STOCK location, where receipts land and deliveries leave from.
-    An unknown warehouse is `not_found` at `warehouseId`."""
+    """The warehouse's internal location of `kind` (STOCK, INPUT, OUTPUT, QUALITY, SCRAP),
+    e.g. where a return goes by its condition. An unknown warehouse is `not_found` at
+    `warehouseId`; a virtual kind is `NOT_INTERNAL` at `kind`."""
+    if kind not in INTERNAL_KINDS:
+        raise InvalidInput.one("kind", Code.NOT_INTERNAL, "Use a warehouse location kind")
     found = await session.scalar(
         select(Location.id).where(
             Location.tenant_id == tenant,
             Location.warehouse_id == warehouse_id,
-            Location.kind == LocationKind.STOCK,
+            Location.kind == kind,
         )
     )
     if found is None:
         raise not_found("warehouseId", "warehouse")
     return found
+
+
+async def stock_location(
+    session: AsyncSession, tenant: TenantId, warehouse_id: uuid.UUID
+) -> uuid.UUID:
+    """The warehouse's STOCK location, where receipts land and deliveries leave from.
+    An unknown warehouse is `not_found` at `warehouseId`."""
+    return await location_of_kind(session, tenant, warehouse_id, LocationKind.STOCK)
 
 
 async def virtual_location(

@@ -59,10 +59,17 @@ def test_currency_and_amount() -> None:
     c = Checks()
     assert c.currency("currency", " eur ") == "EUR"
     c.currency("bad", "EURO")
+    # The form is not enough: every domain checks against the ISO 4217 list.
+    c.currency("unlisted", "ZZZ")
+    assert c.currency("listed", "chf") == "CHF"
     assert c.amount("rounded", Decimal("1.23456")) == Decimal("1.2346")
     assert c.amount("ok", Decimal("2.5")) == Decimal("2.5000")
     assert c.amount("price", Decimal("-1")) is None
-    assert codes(c) == [("bad", Code.INVALID_CURRENCY), ("price", Code.INVALID_AMOUNT)]
+    assert codes(c) == [
+        ("bad", Code.INVALID_CURRENCY),
+        ("unlisted", Code.INVALID_CURRENCY),
+        ("price", Code.INVALID_AMOUNT),
+    ]
 
 
 def test_nested_paths_and_raise() -> None:

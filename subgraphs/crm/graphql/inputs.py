@@ -43,7 +43,11 @@ class AddressInput:
 @strawberry.input
 class CustomerFilter:
     search: str | None = strawberry.field(
-        default=None, description="Case-insensitive prefix of the name, email or tax id."
+        default=None,
+        description=(
+            "Every word starts a word of the name or legal name (case and accents"
+            " ignored), or the text starts the email or tax id."
+        ),
     )
     status: CustomerStatus | None = None
     owner_id: strawberry.ID | None = None

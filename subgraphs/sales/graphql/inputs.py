@@ -16,9 +16,11 @@ from subgraphs.sales.graphql.types import (
     InvoiceKind,
     InvoiceStatus,
     InvoicingStatus,
+    ReturnCondition,
     SalesOrderOrderField,
     SalesOrderStatus,
 )
+from subgraphs.sales.orders import today
 
 # --- queries ------------------------------------------------------------------------
 
@@ -56,6 +58,10 @@ class InvoiceFilter:
     kind: InvoiceKind | None = None
     status: InvoiceStatus | None = None
     search: str | None = None
+    overdue: bool | None = strawberry.field(
+        default=None,
+        description="true: only invoices past their due date today with something still due.",
+    )
 
     def to_filter(self) -> reads.InvoiceFilter:
         return reads.InvoiceFilter(
@@ -64,6 +70,7 @@ class InvoiceFilter:
             kind=self.kind,
             status=self.status,
             search=self.search,
+            overdue_on=today() if self.overdue else None,
         )
 
 
@@ -118,17 +125,30 @@ class UpdateSalesOrderInput:
     )
     notes: str | None = None
     order_date: dt.date | None = None
+    warehouse_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Where the order ships from; changeable until confirmed."
+    )
 
 
 @strawberry.input
 class SalesOrderIdInput:
     id: strawberry.ID
+    invoice_date: dt.date | None = strawberry.field(
+        default=None,
+        description="invoiceSalesOrder only (the other mutations ignore it): the invoice"
+        " date, today by default; not after today, not before the order's confirmation, not"
+        " before the latest invoice posted.",
+    )
 
 
 @strawberry.input
 class ConfirmSalesOrderInput:
     id: strawberry.ID
     allow_backorder: bool = False
+    override_credit_limit: bool = strawberry.field(
+        default=False,
+        description="Confirm even over the customer's credit limit; needs sales:override_credit.",
+    )
 
 
 @strawberry.input
@@ -152,7 +172,26 @@ class DeliverSalesOrderInput:
 class RegisterPaymentInput:
     invoice_id: strawberry.ID
     amount: Decimal
-    date: dt.date | None = None
+    date: dt.date | None = strawberry.field(
+        default=None, description="Today by default; not before the invoice date, not after today."
+    )
+
+
+@strawberry.input
+class RefundCreditNoteInput:
+    credit_note_id: strawberry.ID
+    amount: Decimal
+    date: dt.date | None = strawberry.field(default=None, description="Today by default.")
+
+
+@strawberry.input
+class ApplyCreditNoteInput:
+    credit_note_id: strawberry.ID
+    invoice_id: strawberry.ID = strawberry.field(
+        description="An open invoice of the same customer in the credit note's currency."
+    )
+    amount: Decimal
+    date: dt.date | None = strawberry.field(default=None, description="Today by default.")
 
 
 @strawberry.input
@@ -160,6 +199,18 @@ class ReturnSalesOrderInput:
     order_id: strawberry.ID
     lines: list[LineQuantityInput]
     reason: str
+    condition: ReturnCondition = strawberry.field(
+        default=ReturnCondition.INSPECT,
+        description="Decides where the goods go: RESELLABLE to STOCK, INSPECT to QUALITY"
+        " (on hand, not available), DAMAGED to SCRAP.",
+    )
+
+
+@strawberry.input
+class SetSalesSettingsInput:
+    default_warehouse_id: strawberry.ID | None = strawberry.field(
+        description="null clears it (orders then default to the first warehouse by code)."
+    )
 
 
 @strawberry.input

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from decimal import Decimal
 
 from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import batch
 from shared.context import RequestContext
+from shared.db import TenantId
 from shared.loaders import loader
 from shared.pagination import Page
 from subgraphs.sales import reads
 from subgraphs.sales.models import (
+    CreditApplication,
     Invoice,
     InvoiceLine,
     Payment,
@@ -19,6 +24,7 @@ from subgraphs.sales.models import (
     SalesOrderLine,
     TaxRate,
 )
+from subgraphs.stock import api as stock
 
 
 def orders(ctx: RequestContext) -> DataLoader[uuid.UUID, SalesOrder | None]:
@@ -34,6 +40,23 @@ def lines_by_order(ctx: RequestContext) -> DataLoader[uuid.UUID, list[SalesOrder
         ),
         default=list,
     )
+
+
+def backorders_by_order(ctx: RequestContext) -> DataLoader[uuid.UUID, dict[str, Decimal]]:
+    """Order id -> {line id as text: open backorder quantity} (stock's claims)."""
+
+    async def load(
+        session: AsyncSession, tenant: TenantId, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, dict[str, Decimal]]:
+        rows = await stock.backordered_by_line(
+            session, tenant, demand_type="SalesOrder", demand_ids=ids
+        )
+        result: dict[uuid.UUID, dict[str, Decimal]] = {}
+        for (order_id, line), quantity in rows.items():
+            result.setdefault(order_id, {})[line] = quantity
+        return result
+
+    return loader(ctx, "sales.backorders_by_order", load, default=dict)
 
 
 def invoices(ctx: RequestContext) -> DataLoader[uuid.UUID, Invoice | None]:
@@ -63,6 +86,14 @@ def payments_by_invoice(ctx: RequestContext) -> DataLoader[uuid.UUID, list[Payme
             s, Payment, t, Payment.invoice_id, ids, order_by=[Payment.created_at]
         ),
         default=list,
+    )
+
+
+def applications_by_document(
+    ctx: RequestContext,
+) -> DataLoader[uuid.UUID, list[CreditApplication]]:
+    return loader(
+        ctx, "sales.applications_by_document", reads.applications_by_document, default=list
     )
 
 

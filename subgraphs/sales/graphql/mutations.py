@@ -16,28 +16,45 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from shared.auth import Principal
+from shared.codes import Code
+from shared.errors import InvalidInput
 from shared.graphql.ids import parse_id, parse_opt_id
 from shared.graphql.resolvers import load_required, perform, perform_idempotent
 from shared.graphql.types import UserError
-from subgraphs.sales import deliveries, invoicing, models, orders, rates, returns
+from subgraphs.sales import (
+    credit,
+    credit_notes,
+    deliveries,
+    invoicing,
+    models,
+    orders,
+    rates,
+    returns,
+    settings,
+)
 from subgraphs.sales.graphql import loaders
 from subgraphs.sales.graphql.inputs import (
+    ApplyCreditNoteInput,
     ConfirmSalesOrderInput,
     CreateSalesOrderInput,
     CreateTaxRateInput,
     DeliverSalesOrderInput,
+    RefundCreditNoteInput,
     RegisterPaymentInput,
     ReturnSalesOrderInput,
     SalesOrderIdInput,
     SetExchangeRateInput,
+    SetSalesSettingsInput,
     UpdateSalesOrderInput,
 )
 from subgraphs.sales.graphql.types import (
     WRITE,
+    CreditApplication,
     ExchangeRate,
     Invoice,
     Payment,
     SalesOrder,
+    SalesSettings,
     TaxRate,
 )
 
@@ -86,6 +103,38 @@ class ReturnPayload:
     order: SalesOrder | None = None
     credit_note: Invoice | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RefundPayload:
+    refund: Payment | None = None
+    credit_note: Invoice | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CreditApplicationPayload:
+    application: CreditApplication | None = None
+    credit_note: Invoice | None = None
+    invoice: Invoice | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SalesSettingsPayload:
+    settings: SalesSettings | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _may_override_credit(principal: Principal, wanted: bool) -> bool:
+    """The flag, once the caller is allowed it; FORBIDDEN at `overrideCreditLimit` if not."""
+    if wanted and not principal.can(credit.OVERRIDE_PERMISSION):
+        raise InvalidInput.one(
+            "overrideCreditLimit",
+            Code.FORBIDDEN,
+            f"Confirming over a credit limit needs {credit.OVERRIDE_PERMISSION}",
+        )
+    return wanted
 
 
 @strawberry.type
@@ -169,6 +218,7 @@ class Mutation:
                 lines=lines,
                 notes=input.notes,
                 order_date=input.order_date,
+                warehouse_id=parse_opt_id(input.warehouse_id),
             ),
             rename=ORDER_ID,
         )
@@ -199,7 +249,11 @@ class Mutation:
             "confirmSalesOrder",
             input,
             lambda s, p: orders.confirm_sales_order(
-                s, p.tenant_id, parse_id(input.id), allow_backorder=input.allow_backorder
+                s,
+                p.tenant_id,
+                parse_id(input.id),
+                allow_backorder=input.allow_backorder,
+                override_credit_limit=_may_override_credit(p, input.override_credit_limit),
             ),
             orders.get_order,
             rename=ORDER_ID,
@@ -237,6 +291,22 @@ class Mutation:
         return SalesOrderPayload.of(row, errors)
 
     @strawberry.mutation(
+        description="Cancels what is left of a partly delivered order: releases its "
+        "reservations and backorders and finishes it as DELIVERED; the delivered part stays "
+        "and can still be invoiced."
+    )
+    async def close_sales_order(
+        self, info: Info[Any, Any], input: SalesOrderIdInput
+    ) -> SalesOrderPayload:
+        row, errors = await perform(
+            info,
+            WRITE,
+            lambda s, p: orders.close_sales_order(s, p.tenant_id, parse_id(input.id)),
+            rename=ORDER_ID,
+        )
+        return SalesOrderPayload.of(row, errors)
+
+    @strawberry.mutation(
         description="Invoices what is delivered and not yet invoiced. Honours Idempotency-Key."
     )
     async def invoice_sales_order(
@@ -247,9 +317,11 @@ class Mutation:
             WRITE,
             "invoiceSalesOrder",
             input,
-            lambda s, p: invoicing.invoice_sales_order(s, p.tenant_id, parse_id(input.id)),
+            lambda s, p: invoicing.invoice_sales_order(
+                s, p.tenant_id, parse_id(input.id), on=input.invoice_date
+            ),
             invoicing.get_invoice,
-            rename=ORDER_ID,
+            rename={**ORDER_ID, "on": "invoiceDate"},
         )
         return InvoicePayload.of(row, errors)
 
@@ -283,7 +355,95 @@ class Mutation:
             payment=Payment.from_model(row, invoice.currency), invoice=invoice, errors=errors
         )
 
-    @strawberry.mutation(description="Goods back to stock and a credit note for what was invoiced.")
+    @strawberry.mutation(
+        description="Money paid back on a credit note (a REFUND payment). Honours the"
+        " Idempotency-Key header."
+    )
+    async def refund_credit_note(
+        self, info: Info[Any, Any], input: RefundCreditNoteInput
+    ) -> RefundPayload:
+        async def refund(session: AsyncSession, principal: Principal) -> models.Payment:
+            _, payment = await credit_notes.refund_credit_note(
+                session,
+                principal.tenant_id,
+                parse_id(input.credit_note_id),
+                amount=input.amount,
+                on=input.date,
+            )
+            return payment
+
+        row, errors = await perform_idempotent(
+            info,
+            "accounting:write",
+            "refundCreditNote",
+            input,
+            refund,
+            invoicing.get_payment,
+            rename={"on": "date"},
+        )
+        if row is None:
+            return RefundPayload(errors=errors)
+        note = await load_required(info, loaders.invoices, row.invoice_id, Invoice.from_model)
+        return RefundPayload(
+            refund=Payment.from_model(row, note.currency), credit_note=note, errors=errors
+        )
+
+    @strawberry.mutation(
+        description="Sets part of a credit note against an open invoice of the same customer"
+        " and currency. Honours the Idempotency-Key header."
+    )
+    async def apply_credit_note(
+        self, info: Info[Any, Any], input: ApplyCreditNoteInput
+    ) -> CreditApplicationPayload:
+        row, errors = await perform_idempotent(
+            info,
+            "accounting:write",
+            "applyCreditNote",
+            input,
+            lambda s, p: credit_notes.apply_credit_note(
+                s,
+                p.tenant_id,
+                parse_id(input.credit_note_id),
+                invoice_id=parse_id(input.invoice_id),
+                amount=input.amount,
+                on=input.date,
+            ),
+            credit_notes.get_application,
+            rename={"on": "date"},
+        )
+        if row is None:
+            return CreditApplicationPayload(errors=errors)
+        note = await load_required(info, loaders.invoices, row.credit_note_id, Invoice.from_model)
+        invoice = await load_required(info, loaders.invoices, row.invoice_id, Invoice.from_model)
+        return CreditApplicationPayload(
+            application=CreditApplication.from_model(row, note.currency),
+            credit_note=note,
+            invoice=invoice,
+            errors=errors,
+        )
+
+    @strawberry.mutation(description="The tenant's sales defaults (the default warehouse).")
+    async def set_sales_settings(
+        self, info: Info[Any, Any], input: SetSalesSettingsInput
+    ) -> SalesSettingsPayload:
+        row, errors = await perform(
+            info,
+            WRITE,
+            lambda s, p: settings.set_default_warehouse(
+                s, p.tenant_id, warehouse_id=parse_opt_id(input.default_warehouse_id)
+            ),
+            rename={"warehouseId": "defaultWarehouseId"},
+        )
+        if row is None:
+            return SalesSettingsPayload(errors=errors)
+        return SalesSettingsPayload(
+            settings=SalesSettings(default_warehouse_id=row.default_warehouse_id), errors=errors
+        )
+
+    @strawberry.mutation(
+        description="Goods back into the location their condition says, and a credit note for"
+        " what was invoiced."
+    )
     async def return_sales_order(
         self, info: Info[Any, Any], input: ReturnSalesOrderInput
     ) -> ReturnPayload:
@@ -298,6 +458,7 @@ class Mutation:
                 parse_id(input.order_id),
                 lines=[ln.to_line() for ln in input.lines],
                 reason=input.reason,
+                condition=input.condition,
                 actor=p.user_id,
             ),
             returns.get_return,

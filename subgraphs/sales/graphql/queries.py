@@ -12,7 +12,7 @@ from shared.graphql.ids import to_id
 from shared.graphql.relay import Connection
 from shared.graphql.resolvers import read, reference
 from shared.graphql.types import SortDirection
-from subgraphs.sales import analytics, reads
+from subgraphs.sales import analytics, reads, receivables, settings
 from subgraphs.sales.graphql import loaders
 from subgraphs.sales.graphql.inputs import (
     InvoiceFilter,
@@ -22,18 +22,23 @@ from subgraphs.sales.graphql.inputs import (
 )
 from subgraphs.sales.graphql.types import (
     READ,
+    AgingBuckets,
     AnalyticsBucket,
     Customer,
+    CustomerAging,
     Invoice,
     Product,
+    ReceivablesAging,
     SalesOrder,
     SalesPipelineStage,
+    SalesSettings,
     TaxRate,
     TopCustomer,
     TopProduct,
     base_currency,
     money,
 )
+from subgraphs.sales.orders import today
 
 
 # Root fields are nullable: through the router, an outage of this subgraph nulls its own
@@ -88,6 +93,30 @@ class Query:
             lambda s, t: reads.list_invoices(s, t, filter=f.to_filter(), first=first, after=after),
         )
         return Connection.of(page, Invoice.from_model)
+
+    @strawberry.field(
+        description="What customers owe on `asOf` (today by default) by days past due:"
+        " invoices only, net of what was paid or credited by that day, in base currency."
+    )
+    async def receivables_aging(
+        self, info: Info[Any, Any], as_of: dt.date | None = None
+    ) -> ReceivablesAging | None:
+        day = as_of or today()
+        report = await read(info, READ, lambda s, t: receivables.receivables_aging(s, t, on=day))
+        base = await base_currency(info)
+        return ReceivablesAging(
+            as_of=report.as_of,
+            customers=[
+                CustomerAging(customer=Customer(id=to_id(c)), buckets=AgingBuckets.of(a, base))
+                for c, a in report.customers
+            ],
+            total=AgingBuckets.of(report.total, base),
+        )
+
+    @strawberry.field
+    async def sales_settings(self, info: Info[Any, Any]) -> SalesSettings | None:
+        row = await read(info, READ, settings.get_settings)
+        return SalesSettings(default_warehouse_id=row.default_warehouse_id)
 
     @strawberry.field
     async def tax_rates(self, info: Info[Any, Any]) -> list[TaxRate] | None:

@@ -21,7 +21,7 @@ from shared.graphql.ids import parse_id, to_id
 from shared.graphql.relay import Connection
 from shared.graphql.resolvers import Loader, context, load_many, load_one, load_required, reference
 from shared.graphql.types import Money
-from subgraphs.sales import analytics, invoicing, models, reads
+from subgraphs.sales import analytics, invoicing, models, reads, receivables
 from subgraphs.sales.graphql import loaders
 from subgraphs.sales.orders import CENT
 
@@ -41,7 +41,11 @@ InvoiceStatus = models.InvoiceStatus
 SalesOrderOrderField = reads.OrderSort
 AnalyticsInterval = analytics.Interval
 AnalyticsGroupBy = analytics.GroupBy
+PaymentKind = models.PaymentKind
+ReturnCondition = models.ReturnCondition
 for _enum, _name in (
+    (PaymentKind, "PaymentKind"),
+    (ReturnCondition, "ReturnCondition"),
     (SalesOrderStatus, "SalesOrderStatus"),
     (InvoicingStatus, "InvoicingStatus"),
     (InvoiceKind, "InvoiceKind"),
@@ -148,8 +152,8 @@ class Customer:
         return figures.order_count
 
     @strawberry.field(
-        description="Untaxed value of booked orders, in base currency. Null only when sales"
-        " cannot answer."
+        description="Untaxed value of booked orders net of returns and their credit notes, in"
+        " base currency. Null only when sales cannot answer."
     )
     async def lifetime_value(self, info: Info[Any, Any]) -> Money | None:
         figures: reads.CustomerFigures = await guarded(
@@ -209,8 +213,17 @@ class SalesOrderLine:
     delivered_quantity: Decimal
     returned_quantity: Decimal
     invoiced_quantity: Decimal = strawberry.field(description="Net of credit notes.")
+    price_currency: str | None = strawberry.field(
+        description="The currency of the product price the unit price was converted from;"
+        " null when the unit price was entered."
+    )
+    price_exchange_rate: Decimal | None = strawberry.field(
+        description="Order-currency units per unit of `priceCurrency` on the order date (1"
+        " for the same currency); the unit price is the product price times it, in cents."
+    )
     product_id: strawberry.Private[uuid.UUID]
     tax_rate_id: strawberry.Private[uuid.UUID | None]
+    order_id: strawberry.Private[uuid.UUID | None] = None
 
     @classmethod
     def from_model(cls, ln: models.SalesOrderLine, currency: str) -> SalesOrderLine:
@@ -228,9 +241,23 @@ class SalesOrderLine:
             delivered_quantity=ln.delivered_qty,
             returned_quantity=ln.returned_qty,
             invoiced_quantity=ln.invoiced_qty,
+            price_currency=ln.price_currency,
+            price_exchange_rate=ln.price_exchange_rate,
             product_id=ln.product_id,
             tax_rate_id=ln.tax_rate_id,
+            order_id=ln.order_id,
         )
+
+    @strawberry.field(
+        description="Ordered, not delivered and not yet reserved: the open backorder that "
+        "waits for stock (reserved first, oldest order first, when goods arrive). 0 once "
+        "the order is closed or cancelled."
+    )
+    async def backordered_quantity(self, info: Info[Any, Any]) -> Decimal:
+        if self.order_id is None:
+            return Decimal(0)
+        waiting = await loaders.backorders_by_order(context(info)).load(self.order_id)
+        return waiting.get(str(parse_id(self.id)), Decimal(0))
 
     @strawberry.field(description=STOCK_REFERENCE)
     def product(self) -> Product | None:
@@ -348,9 +375,10 @@ class InvoiceLine:
         return Product(id=to_id(self.product_id))
 
 
-@strawberry.type
+@strawberry.type(description="Money received on an invoice, or paid back on a credit note.")
 class Payment:
     id: strawberry.ID
+    kind: PaymentKind
     amount: Money
     date: dt.date
     created_at: dt.datetime
@@ -358,8 +386,41 @@ class Payment:
     @classmethod
     def from_model(cls, p: models.Payment, currency: str) -> Payment:
         return cls(
-            id=to_id(p.id), amount=money(p.amount, currency), date=p.date, created_at=p.created_at
+            id=to_id(p.id),
+            kind=models.PaymentKind(p.kind),
+            amount=money(p.amount, currency),
+            date=p.date,
+            created_at=p.created_at,
         )
+
+
+@strawberry.type(description="Part of a credit note set against an open invoice.")
+class CreditApplication:
+    id: strawberry.ID
+    amount: Money
+    date: dt.date
+    created_at: dt.datetime
+    credit_note_id: strawberry.Private[uuid.UUID]
+    invoice_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, a: models.CreditApplication, currency: str) -> CreditApplication:
+        return cls(
+            id=to_id(a.id),
+            amount=money(a.amount, currency),
+            date=a.date,
+            created_at=a.created_at,
+            credit_note_id=a.credit_note_id,
+            invoice_id=a.invoice_id,
+        )
+
+    @strawberry.field
+    async def credit_note(self, info: Info[Any, Any]) -> Invoice:
+        return await load_required(info, loaders.invoices, self.credit_note_id, Invoice.from_model)
+
+    @strawberry.field
+    async def invoice(self, info: Info[Any, Any]) -> Invoice:
+        return await load_required(info, loaders.invoices, self.invoice_id, Invoice.from_model)
 
 
 @strawberry.federation.type(keys=["id"], description="A posted invoice or credit note.")
@@ -370,10 +431,16 @@ class Invoice:
     status: InvoiceStatus
     currency: str
     invoice_date: dt.date
+    due_date: dt.date = strawberry.field(
+        description="The invoice date plus the customer's payment terms; a credit note's date."
+    )
     untaxed: Money
     tax: Money
     total: Money
-    amount_paid: Money
+    amount_paid: Money = strawberry.field(
+        description="Settled so far: payments and applied credit (a credit note: refunds and"
+        " applications)."
+    )
     amount_due: Money
     reason: str
     posted_at: dt.datetime
@@ -390,6 +457,7 @@ class Invoice:
             status=models.InvoiceStatus(i.status),
             currency=i.currency,
             invoice_date=i.invoice_date,
+            due_date=i.due_date,
             untaxed=money(i.untaxed, i.currency),
             tax=money(i.tax, i.currency),
             total=money(i.total, i.currency),
@@ -419,13 +487,24 @@ class Invoice:
             lambda r: InvoiceLine.from_model(r, self.currency),
         )
 
-    @strawberry.field
+    @strawberry.field(description="Payments received, or for a credit note refunds paid.")
     async def payments(self, info: Info[Any, Any]) -> list[Payment]:
         return await load_many(
             info,
             loaders.payments_by_invoice,
             parse_id(self.id),
             lambda r: Payment.from_model(r, self.currency),
+        )
+
+    @strawberry.field(
+        description="Credit set against this invoice, or applied from this credit note."
+    )
+    async def credit_applications(self, info: Info[Any, Any]) -> list[CreditApplication]:
+        return await load_many(
+            info,
+            loaders.applications_by_document,
+            parse_id(self.id),
+            lambda r: CreditApplication.from_model(r, self.currency),
         )
 
     @classmethod
@@ -476,6 +555,52 @@ class TopProduct:
     revenue: Money
     quantity: Decimal
     order_count: int
+
+
+@strawberry.type(description="Amounts owed per aging bucket, in base currency.")
+class AgingBuckets:
+    current: Money = strawberry.field(description="Not yet due.")
+    days_1_30: Money = strawberry.field(name="days1To30")
+    days_31_60: Money = strawberry.field(name="days31To60")
+    days_61_90: Money = strawberry.field(name="days61To90")
+    over_90: Money = strawberry.field(name="over90", description="More than 90 days overdue.")
+    total: Money
+
+    @classmethod
+    def of(cls, a: receivables.Aging, base: str) -> AgingBuckets:
+        return cls(
+            current=money(a.current, base),
+            days_1_30=money(a.days_1_30, base),
+            days_31_60=money(a.days_31_60, base),
+            days_61_90=money(a.days_61_90, base),
+            over_90=money(a.over_90, base),
+            total=money(a.total, base),
+        )
+
+
+@strawberry.type
+class CustomerAging:
+    customer: Customer | None = strawberry.field(description=CRM_REFERENCE)
+    buckets: AgingBuckets
+
+
+@strawberry.type(description="What customers owe on `asOf`, by days past due.")
+class ReceivablesAging:
+    as_of: dt.date
+    customers: list[CustomerAging] = strawberry.field(description="Largest total first.")
+    total: AgingBuckets
+
+
+@strawberry.type
+class SalesSettings:
+    default_warehouse_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(
+        description="Where a new order ships from when none is named; null: the first"
+        " warehouse by code."
+    )
+    def default_warehouse(self) -> Warehouse | None:
+        return Warehouse(id=to_id(self.default_warehouse_id)) if self.default_warehouse_id else None
 
 
 TYPES = [SalesOrder, Invoice, Customer, Product, User, Warehouse]

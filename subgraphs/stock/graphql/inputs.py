@@ -12,9 +12,10 @@ from shared.graphql.ids import parse_id, parse_opt_id
 from shared.graphql.types import SortDirection
 from subgraphs.stock import reads
 from subgraphs.stock.ledger import CountLine
-from subgraphs.stock.models import MoveState, ProductType
+from subgraphs.stock.models import LocationKind, MoveState, ProductType
 from subgraphs.stock.products import ProductFields
 from subgraphs.stock.reads import ProductSort
+from subgraphs.stock.receipts import ReceiptLine
 
 strawberry.enum(ProductSort, name="ProductOrderField")
 
@@ -162,15 +163,52 @@ class TransferStockInput:
 class CountLineInput:
     product_id: strawberry.ID
     counted_quantity: Decimal
+    unit_cost: Decimal | None = strawberry.field(
+        default=None,
+        description="For an opening balance: when the count is above what is on hand, the "
+        "difference enters at this unit cost (base currency) and averages into the "
+        "product's cost like a receipt. Without it, the difference is posted at the current "
+        "average cost, which stays as it is; a decrease always leaves at the average.",
+    )
 
     def to_line(self) -> CountLine:
-        return CountLine(parse_id(self.product_id), self.counted_quantity)
+        return CountLine(parse_id(self.product_id), self.counted_quantity, self.unit_cost)
 
 
 @strawberry.input
 class AdjustInventoryInput:
     location_id: strawberry.ID
     lines: list[CountLineInput]
+    reason: str | None = strawberry.field(
+        default=None,
+        description='Why the count differs (e.g. "annual count", "damaged"): stored on '
+        "every move it posts.",
+    )
+
+
+@strawberry.input
+class ReceiveStockLineInput:
+    product_id: strawberry.ID
+    quantity: Decimal
+    unit_cost: Decimal = strawberry.field(
+        description="Per unit, in the base currency; averages into the product's cost."
+    )
+
+    def to_line(self) -> ReceiptLine:
+        return ReceiptLine(parse_id(self.product_id), self.quantity, self.unit_cost)
+
+
+@strawberry.input
+class ReceiveStockInput:
+    warehouse_id: strawberry.ID
+    reference: str = strawberry.field(description="The supplier's delivery note or similar.")
+    lines: list[ReceiveStockLineInput]
+    location_kind: LocationKind = strawberry.field(
+        default=LocationKind.STOCK,
+        description="Where in the warehouse the goods arrive: STOCK (available at once), "
+        "INPUT (to put away) or QUALITY (to inspect); the last two are on hand and valued "
+        "but not available until moved to STOCK.",
+    )
 
 
 @strawberry.input

@@ -10,7 +10,7 @@ from shared import batch
 from shared.context import RequestContext
 from shared.loaders import loader
 from subgraphs.stock import reads
-from subgraphs.stock.models import Location, Product, StockMove, Warehouse
+from subgraphs.stock.models import Location, Product, Receipt, StockMove, Warehouse
 
 
 def products(ctx: RequestContext) -> DataLoader[uuid.UUID, Product | None]:
@@ -35,3 +35,11 @@ def moves(ctx: RequestContext) -> DataLoader[uuid.UUID, StockMove | None]:
 
 def levels_by_product(ctx: RequestContext) -> DataLoader[uuid.UUID, list[reads.LevelRow]]:
     return loader(ctx, "stock.levels_by_product", reads.levels_by_product, default=list)
+
+
+def moves_by_source(ctx: RequestContext) -> DataLoader[uuid.UUID, list[StockMove]]:
+    return loader(ctx, "stock.moves_by_source", reads.moves_by_source, default=list)
+
+
+def receipts(ctx: RequestContext) -> DataLoader[uuid.UUID, Receipt | None]:
+    return loader(ctx, "stock.receipts", reads.receipts_by_id)

@@ -3,25 +3,44 @@
 
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from shared.graphql.ids import parse_id
-from shared.graphql.resolvers import perform
+from shared.graphql.ids import parse_id, to_id
+from shared.graphql.resolvers import load_one, perform, perform_idempotent
 from shared.graphql.types import UserError
-from subgraphs.stock import models, operations, products, replenishment, warehouses
+from subgraphs.stock import (
+    claims,
+    models,
+    operations,
+    products,
+    receipts,
+    replenishment,
+    warehouses,
+)
+from subgraphs.stock.graphql import loaders
 from subgraphs.stock.graphql.inputs import (
     AdjustInventoryInput,
     ArchiveProductInput,
     CreateProductInput,
     CreateWarehouseInput,
+    ReceiveStockInput,
     SetReorderRuleInput,
     TransferStockInput,
     UpdateProductInput,
 )
-from subgraphs.stock.graphql.types import WRITE, Product, ReorderRule, StockMove, Warehouse
+from subgraphs.stock.graphql.types import (
+    WRITE,
+    Product,
+    ReorderRule,
+    StockMove,
+    StockReceipt,
+    Warehouse,
+)
 
 
 @strawberry.type
@@ -40,9 +59,46 @@ class WarehousePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.type(
+    description="Part of a demand's reservation that a count below the reserved quantity "
+    "took away; the lost quantity is now an open backorder of the same demand line."
+)
+class BrokenReservation:
+    demand_type: str = strawberry.field(description="The demand document, e.g. SalesOrder.")
+    demand_id: strawberry.ID
+    demand_line: str = strawberry.field(description="The document's line (its id).")
+    lost: Decimal
+    product_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, b: claims.BrokenReservation) -> BrokenReservation:
+        return cls(
+            demand_type=b.demand.type,
+            demand_id=to_id(b.demand.id),
+            demand_line=b.demand_line,
+            lost=b.lost,
+            product_id=b.product_id,
+        )
+
+    @strawberry.field
+    async def product(self, info: Info[Any, Any]) -> Product | None:
+        return await load_one(info, loaders.products, self.product_id, Product.from_model)
+
+
 @strawberry.type
 class StockMovesPayload:
     moves: list[StockMove] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
+    broken_reservations: list[BrokenReservation] = strawberry.field(
+        default_factory=list,
+        description="adjustInventory: the reservations a count below the reserved quantity "
+        "broke, newest demand first (the oldest keeps its reservation).",
+    )
+
+
+@strawberry.type
+class StockReceiptPayload:
+    receipt: StockReceipt | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -130,9 +186,45 @@ class Mutation:
                 location_id=parse_id(input.location_id),
                 lines=[ln.to_line() for ln in input.lines],
                 actor=p.user_id,
+                reason=input.reason,
             ),
         )
-        return StockMovesPayload(moves=[StockMove.from_model(m) for m in rows or []], errors=errors)
+        return StockMovesPayload(
+            moves=[StockMove.from_model(m) for m in rows or []],
+            errors=errors,
+            broken_reservations=[
+                BrokenReservation.from_model(b) for b in (rows.broken if rows else [])
+            ],
+        )
+
+    @strawberry.mutation(
+        description="Goods received without a purchase order: done moves from SUPPLIER into "
+        "the warehouse's STOCK (or INPUT, QUALITY) location at each line's unit cost, "
+        "averaged into the products' costs (a purchase order's receipt posts the same way). "
+        "Honours the Idempotency-Key."
+    )
+    async def receive_stock(
+        self, info: Info[Any, Any], input: ReceiveStockInput
+    ) -> StockReceiptPayload:
+        row, errors = await perform_idempotent(
+            info,
+            WRITE,
+            "receiveStock",
+            input,
+            lambda s, p: receipts.receive_stock(
+                s,
+                p.tenant_id,
+                warehouse_id=parse_id(input.warehouse_id),
+                reference=input.reference,
+                lines=[ln.to_line() for ln in input.lines],
+                location_kind=input.location_kind,
+                actor=p.user_id,
+            ),
+            receipts.get_receipt,
+        )
+        return StockReceiptPayload(
+            receipt=StockReceipt.from_model(row) if row else None, errors=errors
+        )
 
     @strawberry.mutation
     async def set_reorder_rule(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
 import strawberry
@@ -12,7 +14,8 @@ from shared.db import TenantId
 from shared.graphql.ids import parse_opt_id
 from shared.graphql.relay import Connection
 from shared.graphql.resolvers import read, reference
-from subgraphs.stock import reads
+from shared.pagination import Page
+from subgraphs.stock import models, reads
 from subgraphs.stock.graphql import loaders
 from subgraphs.stock.graphql.inputs import ProductFilter, ProductOrder, StockMoveFilter
 from subgraphs.stock.graphql.types import (
@@ -21,6 +24,7 @@ from subgraphs.stock.graphql.types import (
     Product,
     ReplenishmentSuggestion,
     StockMove,
+    StockReceipt,
     StockValuation,
     Warehouse,
 )
@@ -79,10 +83,28 @@ class Query:
         filter: StockMoveFilter | None = None,
     ) -> Connection[StockMove] | None:
         f = (filter or StockMoveFilter()).to_filter()
-        page = await read(
-            info, READ, lambda s, t: reads.list_moves(s, t, filter=f, first=first, after=after)
-        )
-        return Connection.of(page, StockMove.from_model)
+
+        async def moves(
+            s: AsyncSession, t: TenantId
+        ) -> tuple[Page[models.StockMove], dict[uuid.UUID, reads.Balance]]:
+            page = await reads.list_moves(s, t, filter=f, first=first, after=after)
+            if f.product_id is None:
+                return page, {}
+            balances = await reads.running_balances(
+                s,
+                t,
+                product_id=f.product_id,
+                location_id=f.location_id,
+                move_ids=[m.id for m in page.rows],
+            )
+            return page, balances
+
+        page, balances = await read(info, READ, moves)
+        return Connection.of(page, lambda m: StockMove.from_model(m, balances.get(m.id)))
+
+    @strawberry.field(description="A receipt posted by `receiveStock`; null when unknown.")
+    async def stock_receipt(self, info: Info[Any, Any], id: strawberry.ID) -> StockReceipt | None:
+        return await reference(info, READ, loaders.receipts, id, StockReceipt.from_model)
 
     @strawberry.field
     async def low_stock_alerts(
@@ -112,16 +134,25 @@ class Query:
         )
         return [ReplenishmentSuggestion.from_row(r) for r in rows]
 
-    @strawberry.field(description="Null for an unknown warehouse (or when stock is down).")
+    @strawberry.field(
+        description="Valued stock (every internal location but SCRAP: scrapped goods are "
+        "written off) at the moving-average cost. With `asOf`, at the end of that day (UTC), "
+        "from the ledger: each product's quantity then at its cost then (the value of its "
+        "moves at their unit costs plus revaluations, over the quantity). Null for an "
+        "unknown warehouse (or when stock is down)."
+    )
     async def stock_valuation(
-        self, info: Info[Any, Any], warehouse_id: strawberry.ID | None = None
+        self,
+        info: Info[Any, Any],
+        warehouse_id: strawberry.ID | None = None,
+        as_of: dt.date | None = None,
     ) -> StockValuation | None:
         wanted = parse_opt_id(warehouse_id)
 
         async def valuation(s: AsyncSession, t: TenantId) -> list[reads.ValuationLine] | None:
             if wanted is not None and await reads.warehouse(s, t, wanted) is None:
                 return None
-            return await reads.stock_valuation(s, t, warehouse_id=wanted)
+            return await reads.stock_valuation(s, t, warehouse_id=wanted, as_of=as_of)
 
         rows = await read(info, READ, valuation)
         return None if rows is None else StockValuation.of(rows)

@@ -565,7 +565,6 @@ async def test_idempotency_key_creates_one_order(
             "productId": str(plant["FRAME"]),
             "quantity": "3",
             "warehouseId": str(plant.warehouse_id),
-            "salesOrderLineId": str(plant["FRAME"]),
         }
     }
     headers = {"idempotency-key": "mo-frame-3"}

@@ -181,7 +181,7 @@ async def test_quotation_to_return(runtime: Runtime, sales_gql: GraphQLClient, s
         "invoices": [{"number": f"INV-{YEAR}-00001", "status": "PAID"}],
     }
 
-    # Return 3 widgets: back in stock, and credited at the invoiced price.
+    # Return 3 resellable widgets: back in stock, and credited at the invoiced price.
     returned = (
         await sales_gql(
             RETURN,
@@ -189,7 +189,8 @@ async def test_quotation_to_return(runtime: Runtime, sales_gql: GraphQLClient, s
                 "input": {
                     "orderId": order["id"],
                     "lines": [{"lineId": widget_line, "quantity": "3"}],
-                    "reason": "Damaged in transit",
+                    "reason": "Wrong size ordered",
+                    "condition": "RESELLABLE",
                 }
             },
             token=shop.token,
@@ -200,7 +201,8 @@ async def test_quotation_to_return(runtime: Runtime, sales_gql: GraphQLClient, s
     assert (credit["number"], credit["kind"]) == (f"CN-{YEAR}-00001", "CREDIT_NOTE")
     assert amounts(credit) == ("33.75", "6.75", "40.50")
     assert progress(returned["order"]) == [(D(10), D(3), D(7)), (D(7), 0, D(7)), (D(1), 0, D(1))]
-    assert returned["order"]["invoiceStatus"] == "PAID"
+    # The company owes the customer the credit note until it is refunded or applied.
+    assert returned["order"]["invoiceStatus"] == "REFUND_DUE"
     assert await levels(runtime, tenant, widget) == (D(93), D(0))
     assert await levels(runtime, tenant, gadget) == (D(93), D(0))
     assert await return_moves(runtime, tenant) == [("CUSTOMER", "STOCK", D(3))]

@@ -394,7 +394,10 @@ async def test_exchange_rate_is_fixed_at_confirmation(
     runtime: Runtime, sales_gql: GraphQLClient, shop: Shop
 ) -> None:
     shop.customer_id = await add_customer(runtime, shop.tenant, "Yankee Inc", currency="USD")
-    order = await create_order(sales_gql, shop, [line(shop.products["widget"], "2")])
+    # A price in USD given: the EUR product price would need the missing rate already.
+    order = await create_order(
+        sales_gql, shop, [line(shop.products["widget"], "2", unitPrice="12.50")]
+    )
     assert order["currency"] == "USD"
     missing = (await sales_gql(CONFIRM, {"input": {"id": order["id"]}}, token=shop.token))["data"][
         "confirmSalesOrder"
