@@ -45,10 +45,12 @@ from router.metrics import RouterMetrics
 from router.plan import plan_to_dict
 from router.settings import RouterSettings
 from router.supergraph import Supergraph, load_supergraph
-from router.transport import REQUEST_ID, HttpTransport, Transport, to_json
+from router.transport import REQUEST_ID, HttpTransport, Transport, to_json, traced_transports
+from shared import tracing
 from shared.codes import Code
 from shared.graphiql.web import assets_route, graphiql_response
 from shared.metrics import MetricsMiddleware
+from shared.tracing import TracingMiddleware
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -428,11 +430,12 @@ def create_router_app(
     if limits is not None:
         settings = dataclasses.replace(settings, limits=limits)
     transports = signed_transports(transports)  # the router's credential on subgraph calls
+    traced = tracing.setup("router")  # spans over OTLP when configured (shared.tracing)
     supergraph = load_supergraph(supergraph_sdl)
     metrics = RouterMetrics()
     router = Router(
         supergraph,
-        transports,
+        traced_transports(transports),
         timeout=subgraph_timeout,
         observe_fetch=metrics.observe_fetch,
         limits=settings.limits,
@@ -456,6 +459,8 @@ def create_router_app(
     app.state.router = router
     app.state.settings = settings
     app.add_middleware(RouterEdge)  # the client's address for the credential; Retry-After
+    if traced:  # inside the metrics middleware, whose log line takes the trace id
+        app.add_middleware(TracingMiddleware, service="router")
     app.add_middleware(MetricsMiddleware, service="router", routes=app.routes)  # + log line
     return app
 

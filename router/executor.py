@@ -53,7 +53,7 @@ class _Batch:
 
     context: dict[str, Json]
     reps: list[dict[str, Json]] = field(default_factory=list)
-    owners: list[list[tuple[dict[str, Json], list[str | int]]]] = field(default_factory=list)
+    owners: list[list[tuple[dict[str, Json], Chain]]] = field(default_factory=list)
     index: dict[bytes, int] = field(default_factory=dict)
 
 
@@ -219,24 +219,28 @@ class Executor:
         assert fetch.requires is not None
         # One request, or one per distinct set of contextual argument values.
         batches: dict[bytes, _Batch] = {}
-        found = [o for path in node.paths for o in objects_at(state.tree, path)]
-        for obj, path in found:
+        found = [o for path in node.paths for o in _objects_at(state.tree, path)]
+        for obj, chain in found:
             rep = self.representation(obj, fetch.requires, fetch.keys)
             if rep is None:
                 continue
             if fetch.typename_rewrite:
                 rep["__typename"] = fetch.typename_rewrite
-            context = _context_values(state.tree, path, fetch.contexts)
-            batch = batches.setdefault(
-                orjson.dumps(context, option=orjson.OPT_SORT_KEYS), _Batch(context)
-            )
+            if fetch.contexts:
+                context = _context_values(state.tree, _path(chain), fetch.contexts)
+                signature = orjson.dumps(context, option=orjson.OPT_SORT_KEYS)
+            else:
+                context, signature = {}, b""
+            batch = batches.get(signature)
+            if batch is None:
+                batch = batches[signature] = _Batch(context)
             # Same entity reached from several places: ask for it once.
             sig = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
             if sig not in batch.index:
                 batch.index[sig] = len(batch.reps)
                 batch.reps.append(rep)
                 batch.owners.append([])
-            batch.owners[batch.index[sig]].append((obj, path))
+            batch.owners[batch.index[sig]].append((obj, chain))
         await asyncio.gather(
             *(self.entity_batch(fetch, b, variables, headers, state) for b in batches.values())
         )
@@ -260,7 +264,7 @@ class Executor:
                 raise TransportError("malformed _entities result")
         except Exception as exc:
             first_key = fetch.response_keys[:1]
-            paths = [[*path, *first_key] for group in owners for _, path in group]
+            paths = [[*_path(chain), *first_key] for group in owners for _, chain in group]
             state.errors.extend(_failures(fetch.service, exc, paths, headers.get(REQUEST_ID)))
             return
         renames = dict(fetch.renames)
@@ -274,8 +278,8 @@ class Executor:
             if isinstance(epath, list) and len(epath) >= 2 and epath[0] == "_entities":
                 i = epath[1]
                 if isinstance(i, int) and i < len(owners):
-                    for _, path in owners[i]:
-                        state.errors.append(_tag(error, fetch.service, [*path, *epath[2:]]))
+                    for _, chain in owners[i]:
+                        state.errors.append(_tag(error, fetch.service, [*_path(chain), *epath[2:]]))
                     continue
             state.errors.append(_tag(error, fetch.service, None))
 
@@ -405,6 +409,42 @@ def _extract_nested(value: Json, selection: SelectionSetNode) -> Json:
     inner: dict[str, Json] = {}
     _extract(value, selection, inner)
     return inner
+
+
+Chain = tuple[Any, ...]
+"""A response path as nested pairs, `((((), "users"), 0), "reviews")`: one step costs a
+pair, not a copy of the path so far, for every object of every list. `_path` makes
+it a list where one is needed (errors, contextual arguments)."""
+
+
+def _path(chain: Chain) -> list[str | int]:
+    out: list[str | int] = []
+    while chain:
+        chain, segment = chain
+        out.append(segment)
+    out.reverse()
+    return out
+
+
+def _objects_at(
+    tree: dict[str, Json], path: tuple[str, ...]
+) -> list[tuple[dict[str, Json], Chain]]:
+    """`objects_at` with each response path as a `Chain`."""
+    current: list[tuple[Json, Chain]] = [(tree, ())]
+    for segment in path:
+        following: list[tuple[Json, Chain]] = []
+        if segment == "@":
+            for value, at in current:
+                if isinstance(value, list):
+                    following.extend((v, (at, i)) for i, v in enumerate(value) if v is not None)
+        else:
+            for value, at in current:
+                if isinstance(value, dict):
+                    child = value.get(segment)
+                    if child is not None:
+                        following.append((child, (at, segment)))
+        current = following
+    return [(v, at) for v, at in current if isinstance(v, dict)]
 
 
 def objects_at(

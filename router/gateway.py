@@ -58,6 +58,7 @@ from router.selection import tree_key
 from router.shaping import Shaper
 from router.supergraph import Supergraph
 from router.transport import REQUEST_ID, Transport
+from shared import tracing
 from shared.codes import Code
 
 T = TypeVar("T")
@@ -174,6 +175,9 @@ class Router:
         # The same documents by their printed form: a comment does not make one new.
         self._normalised: LRU[str, CheckedDocument] = LRU(plan_cache_size)
         self._introspection: LRU[bytes, ExecutionResult] = LRU(64)
+        # Costs by document, operation and variables: estimating walks the whole
+        # operation, fragments spread each time, on every request otherwise.
+        self._costs: LRU[bytes, LimitExceeded | None] = LRU(plan_cache_size)
         # One thread: heavy documents queue behind each other, not in front of the loop.
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="nexo-router")
         self.executor = Executor(
@@ -211,6 +215,29 @@ class Router:
         self.documents.put(query, checked)
         self._normalised.put(key, checked)
         return checked
+
+    def check_cost(
+        self, checked: CheckedDocument, op: OperationDefinitionNode, variables: dict[str, Any]
+    ) -> None:
+        """`limits.check_cost`, each verdict kept for the same document, operation and
+        variables (a document key is its printed form: variables are all it depends on)."""
+        if self.limits.cost is None:
+            return
+        name = op.name.value if op.name else None
+        try:
+            key = orjson.dumps([checked.key, name, variables], option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            key = b""  # variables orjson cannot write: estimated every time
+        verdict = self._costs.get(key) if key else None
+        if verdict is None and not (key and key in self._costs):
+            try:
+                check_cost(self.schema, checked.doc, op, variables, self.limits)
+            except LimitExceeded as exc:
+                verdict = exc
+            if key:
+                self._costs.put(key, verdict)
+        if verdict is not None:
+            raise verdict.with_traceback(None)  # else each raise would extend it
 
     async def off_loop(self, fn: Callable[[], T]) -> T:
         """`fn()` on the router's worker thread."""
@@ -323,8 +350,9 @@ class Router:
         if not isinstance(coerced, VariableValues):
             return _request_error(list(coerced), name)
         try:
-            check_cost(self.schema, doc, op, coerced.coerced, self.limits)
-            plan, hit = await self.plan(doc, operation_name, checked.key)
+            self.check_cost(checked, op, coerced.coerced)
+            with tracing.span("router plan"):
+                plan, hit = await self.plan(doc, operation_name, checked.key)
         except LimitExceeded as exc:
             return _refused(exc, name)
         except PlanningError as exc:

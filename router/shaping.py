@@ -49,6 +49,11 @@ _INTROSPECTION = frozenset({"__schema", "__type"})
 _ObjectLike = GraphQLObjectType | GraphQLInterfaceType
 
 
+_FieldPlan = tuple[str, str, GraphQLField | None, list[SelectionSetNode], str, bool]
+"""Response key, key in the tree, the field (None: `__typename`), its selection sets,
+its label for errors, and whether its value is kept raw (introspection)."""
+
+
 class _Bubble:
     """A non-null violation travelling up to the nearest nullable position."""
 
@@ -68,6 +73,10 @@ class Shaper:
         self.fragments = fragments
         self.variables = variables
         self.errors = errors
+        # What an object of a runtime type under given selection sets completes: the
+        # same for every item of a list, so worked out once per request (the
+        # variables, which @skip/@include read, do not change within one).
+        self._plans: dict[tuple[str, tuple[int, ...]], list[_FieldPlan]] = {}
         self._error_prefixes: set[tuple[str | int, ...]] = set()
         for e in errors:
             path = e.get("path")
@@ -90,6 +99,8 @@ class Shaper:
     # -- field collection -------------------------------------------------------
 
     def included(self, node: FieldNode | FragmentSpreadNode | InlineFragmentNode) -> bool:
+        if not node.directives:
+            return True
         skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
         if skip and skip.get("if") is True:
             return False
@@ -183,30 +194,45 @@ class Shaper:
             # null, which null propagation reports where the position is non-null.
             return None
         result: dict[str, Json] = {}
-        for key, nodes in self.collect(runtime, sets).items():
-            name = nodes[0].name.value
-            stored = key if raw else tree_key(key, name)
-            if name == "__typename":
+        for key, stored, fdef, sub_sets, label, inner_raw in self._plan(runtime, sets, raw):
+            if fdef is None:
                 # An interface name here means only an @interfaceObject answered.
                 typename = obj.get("__typename")
                 concrete = isinstance(runtime, GraphQLObjectType) or not isinstance(typename, str)
                 result[key] = runtime.name if concrete else typename
+                continue
+            value: Json = self.complete(
+                obj.get(stored), fdef.type, sub_sets, [*path, key], label, inner_raw
+            )
+            if isinstance(value, _Bubble):
+                return BUBBLE
+            result[key] = value
+        return result
+
+    def _plan(
+        self, runtime: _ObjectLike, sets: Sequence[SelectionSetNode], raw: bool
+    ) -> list[_FieldPlan]:
+        memo_key = (runtime.name, (int(raw), *map(id, sets)))
+        found = self._plans.get(memo_key)
+        if found is not None:
+            return found
+        made: list[_FieldPlan] = []
+        for key, nodes in self.collect(runtime, sets).items():
+            name = nodes[0].name.value
+            stored = key if raw else tree_key(key, name)
+            if name == "__typename":
+                made.append((key, stored, None, [], "", raw))
                 continue
             fdef = self.field_def(runtime, name)
             if fdef is None:
                 continue
             sub_sets = [n.selection_set for n in nodes if n.selection_set is not None]
             label = f"{runtime.name}.{name}"
-            inner_raw = raw or name in _INTROSPECTION
-            value: Json = self.complete(
-                obj.get(stored), fdef.type, sub_sets, [*path, key], label, inner_raw
-            )
-            if isinstance(value, _Bubble):
-                return BUBBLE
-
-            result[key] = value
-            continue
-        return result
+            made.append((key, stored, fdef, sub_sets, label, raw or name in _INTROSPECTION))
+        # The selection sets are the document's nodes, alive as long as this Shaper: ids
+        # stay unique while the memo exists.
+        self._plans[memo_key] = made
+        return made
 
     def complete(
         self,

@@ -170,7 +170,7 @@ async def test_serve_supergraph_standalone(
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as c:
-            for _ in range(100):
+            for _ in range(600):  # a loaded machine takes seconds to import the router
                 try:
                     health = await c.get("/health")
                     break

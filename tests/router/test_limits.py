@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import traceback
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from graphql import get_introspection_query, parse
 from router.app import create_router_app
 from router.gateway import Router
 from router.limits import (
+    LimitExceeded,
     OperationLimits,
     _ShapeWalk,
     check_document,
@@ -289,6 +291,26 @@ async def test_a_cost_that_depends_on_variables(shop_graph: Supergraph) -> None:
     # Absent, the page is the default 20.
     assert "errors" not in (await router.execute(query)).body
     assert calls == ["stock", "stock"]
+
+
+async def test_cost_verdicts_are_kept_per_variables(shop_graph: Supergraph) -> None:
+    """The router keeps each cost verdict (`Router.check_cost`): a repeated request is
+    refused or admitted as the first was, and other variables get their own verdict."""
+    query = (
+        "query($n: Int) { products(first: $n) { edges { node { stockLevels { available } } } } }"
+    )
+    router, calls = shop_router(shop_graph)
+    frames = []
+    for _ in range(3):
+        error = await refusal(router, query, {"n": 300})
+        assert error["extensions"]["value"] == 21 * 300 + 1
+        assert "errors" not in (await router.execute(query, {"n": 200})).body
+        try:
+            router.check_cost(router.documents.get(query), parse(query).definitions[0], {"n": 300})  # type: ignore[arg-type]
+        except LimitExceeded as exc:
+            frames.append(len(traceback.extract_tb(exc.__traceback__)))
+    assert calls == ["stock"] * 3
+    assert len(set(frames)) == 1  # the kept exception's traceback does not grow
 
 
 def test_check_document_copes_with_invalid_documents(shop_graph: Supergraph) -> None:
