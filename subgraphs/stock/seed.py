@@ -10,18 +10,28 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import TenantId
-from subgraphs.stock import operations
-from subgraphs.stock.ledger import DocumentRef, SupplyLine
-from subgraphs.stock.models import Product, ProductType
-from subgraphs.stock.products import ProductFields, create_product
+from subgraphs.stock import operations, products
+from subgraphs.stock.ledger import (
+    DemandLine,
+    DocumentRef,
+    Move,
+    Paths,
+    Plan,
+    SupplyLine,
+    atomically,
+    execute,
+)
+from subgraphs.stock.models import LocationKind, Product, ProductType, q4
+from subgraphs.stock.products import ProductFields
 from subgraphs.stock.replenishment import set_reorder_rule
-from subgraphs.stock.warehouses import create_warehouse, stock_location
+from subgraphs.stock.warehouses import create_warehouse, stock_location, virtual_location
 
 WAREHOUSES = [("MAIN", "Main plant"), ("EAST", "East depot"), ("WEST", "West depot")]
 _MATERIALS = ["Steel sheet", "Aluminium bar", "Copper wire", "PP granulate", "Oak board"]
@@ -82,23 +92,30 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
         price = Decimal(rng.randrange(5_000, 60_000)) / 100
         catalogue.append((f"SV-{i + 1:04d}", name, ProductType.SERVICE, "h", "Services", price))
 
-    stockable: list[uuid.UUID] = []
-    for sku, name, kind, uom, category, price in catalogue:
-        product = await create_product(
-            session,
-            tenant,
-            ProductFields(
-                sku=sku,
-                name=name,
-                type=kind,
-                uom=uom,
-                category=category,
-                barcode=f"400{rng.randrange(10**9, 10**10)}",
-                sales_price=price,
+    # Checked as `create_product` checks them, then written in one INSERT (the demo's SKUs
+    # are distinct by construction, so its look-up for a taken SKU is left out).
+    created = [
+        Product(
+            tenant_id=tenant,
+            id=uuid.uuid4(),
+            **products._check(
+                ProductFields(
+                    sku=sku,
+                    name=name,
+                    type=kind,
+                    uom=uom,
+                    category=category,
+                    barcode=f"400{rng.randrange(10**9, 10**10)}",
+                    sales_price=price,
+                ),
+                creating=True,
             ),
         )
-        if kind == ProductType.STOCKABLE:
-            stockable.append(product.id)
+        for sku, name, kind, uom, category, price in catalogue
+    ]
+    session.add_all(created)
+    await session.flush()
+    stockable = [p.id for p in created if p.type == ProductType.STOCKABLE]
 
     opening = DocumentRef(type="OPENING_BALANCE", id=uuid.uuid4())
     lines = []
@@ -118,7 +135,9 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
     on_hand_main = {
         line.product_id: line.quantity for line in lines if line.location_id == stock_locations[0]
     }
-    ruled = rng.sample(sorted(on_hand_main), 20)
+    # By SKU, not by id: ids are random, and the demo is the same in every tenant.
+    sku = {p.id: p.sku for p in created}
+    ruled = rng.sample(sorted(on_hand_main, key=sku.__getitem__), 20)
     for i, product_id in enumerate(ruled):
         have = on_hand_main[product_id]
         # The first few rules ask for more than the warehouse holds: open low-stock alerts.
@@ -131,3 +150,60 @@ async def seed_demo(session: AsyncSession, tenant: TenantId) -> None:
             min_quantity=minimum,
             max_quantity=minimum * 3,
         )
+
+
+async def post_history(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    receipts: Sequence[tuple[DocumentRef, Sequence[SupplyLine]]],
+    deliveries: Sequence[tuple[DocumentRef, Sequence[DemandLine]]] = (),
+) -> None:
+    """Another demo seeder's past in one ledger plan: `receipts` from the SUPPLIER location
+    at their unit costs and `deliveries` to the CUSTOMER location, each move carrying its
+    document (and a delivery its demand line) as `receive` and `deliver` record them. The ledger
+    validates, locks, checks stock, writes the moves and levels, moves average costs and
+    judges low stock once for the lot, so its invariants hold as for the operations; what
+    it saves is one operation, and its round trips, per document. Reservations are not
+    consumed: deliver only what is free (reserve open demand through `reserve`)."""
+
+    async def run() -> None:
+        supplier = await virtual_location(session, tenant, LocationKind.SUPPLIER)
+        customer = await virtual_location(session, tenant, LocationKind.CUSTOMER)
+        plan = Plan(revalue=True)
+        for r, (source, supplied) in enumerate(receipts):
+            for i, ln in enumerate(supplied):
+                at = f"receipts.{r}.{i}"
+                plan.moves.append(
+                    Move(
+                        ln.product_id,
+                        supplier,
+                        ln.location_id,
+                        ln.quantity,
+                        Paths(f"{at}.quantity", f"{at}.productId", to_location=f"{at}.locationId"),
+                        unit_cost=q4(ln.unit_cost),
+                        source=source,
+                        internal_to=True,
+                    )
+                )
+        for d, (demand, lines) in enumerate(deliveries):
+            for i, dl in enumerate(lines):
+                at = f"deliveries.{d}.{i}"
+                plan.moves.append(
+                    Move(
+                        dl.product_id,
+                        dl.location_id,
+                        customer,
+                        dl.quantity,
+                        Paths(
+                            f"{at}.quantity", f"{at}.productId", from_location=f"{at}.locationId"
+                        ),
+                        source=demand,
+                        line=dl.line,
+                        internal_from=True,
+                    )
+                )
+        if plan.moves:
+            await execute(session, tenant, plan, actor=None)
+
+    await atomically(session, run)
