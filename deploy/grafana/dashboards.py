@@ -620,6 +620,25 @@ def business() -> dict[str, Any]:
                         width=8,
                         stack=True,
                     ),
+                    hourly(
+                        "Purchasing/h",
+                        ("nexo_purchases_orders_confirmed_total", "", "orders confirmed"),
+                        ("nexo_purchases_receipts_total", "", "receipts posted"),
+                        ("nexo_purchases_bills_posted_total", "", "bills posted"),
+                        width=8,
+                    ),
+                    hourly(
+                        "Production orders/h entering a state",
+                        ("nexo_production_order_transitions_total", "status", "{{status}}"),
+                        ("nexo_production_quality_failed_total", "", "quality checks failed"),
+                        width=8,
+                    ),
+                    hourly(
+                        "Notifications/h by channel",
+                        ("nexo_notifications_sent_total", "channel", "sent {{channel}}"),
+                        ("nexo_notifications_failed_total", "channel", "failed {{channel}}"),
+                        width=8,
+                    ),
                     Panel(
                         "Notification deliveries by state",
                         [

@@ -24,7 +24,7 @@ from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 from strawberry.http import process_result
 
-from shared import internal_auth
+from shared import internal_auth, tracing
 from shared.context import RequestContext, Runtime, new_request_id
 from shared.errors import NexoError
 from shared.graphiql.web import assets_route, graphiql_response
@@ -181,10 +181,14 @@ def create_subgraph_app(
         *([assets_route()] if graphql.graphql_ide else []),
         *extra_routes,
     ]
+    # Inside the metrics middleware: the span continues the router's `traceparent` and
+    # gives the request line its trace id.
+    traced = [Middleware(tracing.TracingMiddleware, service=name)] if tracing.setup(name) else []
     return Starlette(
         routes=routes,
         middleware=[
             Middleware(MetricsMiddleware, service=name, routes=routes),
             Middleware(RequestIdMiddleware),
+            *traced,
         ],
     )

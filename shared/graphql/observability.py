@@ -1,6 +1,7 @@
 """What every subgraph operation reports, in-process and over HTTP alike: its metrics
 (`nexo_subgraph_operations`, `nexo_subgraph_operation_seconds`), its request log line
-(`shared.logging`), and who is acting for the audit log (`shared.audit.acting`)."""
+(`shared.logging`), its span when tracing is on (`shared.tracing`), and who is acting
+for the audit log (`shared.audit.acting`)."""
 
 from __future__ import annotations
 
@@ -59,13 +60,21 @@ class Observability(SchemaExtension):
             request_id=request_id,
             source=None if source == UNKNOWN else source,
         )
-        with audit.acting(actor):
-            yield
         subgraph = subgraph_of(self.execution_context.schema)
-        kind = self.execution_context.operation_type
-        operation_type = str(getattr(kind, "value", kind or "unknown"))
-        result = self.execution_context.result
-        outcome = _outcome(getattr(result, "errors", None))
+        with audit.acting(actor), tracing.span(f"{subgraph} execute") as span:
+            yield
+            kind = self.execution_context.operation_type
+            operation_type = str(getattr(kind, "value", kind or "unknown"))
+            result = self.execution_context.result
+            outcome = _outcome(getattr(result, "errors", None))
+            if span is not None:
+                span.set_attributes(
+                    {
+                        "nexo.subgraph": subgraph,
+                        "graphql.operation.type": operation_type,
+                        "nexo.outcome": outcome,
+                    }
+                )
         elapsed = time.perf_counter() - started
         SUBGRAPH_OPERATIONS.labels(subgraph, operation_type, outcome).inc()
         SUBGRAPH_DURATION.labels(subgraph, operation_type).observe(elapsed)

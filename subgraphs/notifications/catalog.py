@@ -17,9 +17,9 @@ STOCK_LOW = "stock.low"
 ORDER_CONFIRMED = "order.confirmed"
 ORDER_DELIVERED = "order.delivered"
 INVOICE_POSTED = "invoice.posted"
-INVOICE_OVERDUE = "invoice.overdue"
+INVOICE_OVERDUE = NotificationsEvent.INVOICE_OVERDUE.value  # raised by schedules
 DEAL_WON = "deal.won"
-ACTIVITY_DUE = "activity.due"
+ACTIVITY_DUE = NotificationsEvent.ACTIVITY_DUE.value  # raised by schedules
 PRODUCTION_DONE = "production.done"
 QUALITY_FAILED = "quality.failed"
 BILL_HELD = "bill.held"
@@ -92,6 +92,13 @@ DEFAULT_RULES: tuple[DefaultRule, ...] = (
         attach_document=True,
     ),
     DefaultRule("invoice.overdue/sales", INVOICE_OVERDUE, "Invoice overdue", (IN_APP,), ("sales",)),
+    DefaultRule(
+        "invoice.overdue/accounting",
+        INVOICE_OVERDUE,
+        "Invoice overdue (accounting)",
+        (IN_APP, EMAIL),
+        ("accountant",),
+    ),
     DefaultRule("deal.won/sales", DEAL_WON, "Deal won", (IN_APP,), ("sales", "manager")),
     DefaultRule("activity.due/sales", ACTIVITY_DUE, "Activity due today", (IN_APP,), ("sales",)),
     DefaultRule(
@@ -175,6 +182,12 @@ DEFAULT_TEMPLATES: dict[tuple[str, Channel], TemplateText] = {
     (INVOICE_OVERDUE, IN_APP): TemplateText(
         "Invoice {{ payload.number }} overdue",
         "{{ customer.name }} owes {{ payload.amountDue | money(payload.currency) }}.",
+    ),
+    (INVOICE_OVERDUE, EMAIL): TemplateText(
+        "Invoice {{ payload.number }} overdue",
+        "Hello {{ recipient.name }},\n\ninvoice {{ payload.number }} to {{ customer.name }}"
+        " was due on {{ payload.dueDate }}: {{ payload.amountDue | money(payload.currency) }}"
+        " is still owed, {{ payload.daysOverdue }} days late." + _SIGNATURE,
     ),
     (DEAL_WON, IN_APP): TemplateText(
         "Deal won: {{ payload.amount | money(payload.currency) }}",
@@ -305,7 +318,13 @@ SAMPLES: dict[str, Sample] = {
         {"invoice": _INVOICE, "order": _ORDER, "customer": _CUSTOMER},
     ),
     INVOICE_OVERDUE: Sample(
-        {"number": "INV-2026-00007", "currency": "EUR", "amountDue": "119.0000"},
+        {
+            "number": "INV-2026-00007",
+            "currency": "EUR",
+            "amountDue": "119.0000",
+            "dueDate": "2026-11-30",
+            "daysOverdue": 3,
+        },
         {"invoice": _INVOICE, "customer": _CUSTOMER},
     ),
     DEAL_WON: Sample(

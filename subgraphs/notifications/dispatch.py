@@ -18,6 +18,7 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import metrics
 from shared.codes import Code
 from shared.db import Database, TenantId
 from shared.errors import InvalidInput, not_found
@@ -63,11 +64,15 @@ async def message_of(session: AsyncSession, tenant: TenantId, delivery: Delivery
     )
 
 
-def record_failure(delivery: Delivery, error: str, config: WorkerConfig) -> None:
+def record_failure(
+    session: AsyncSession, delivery: Delivery, error: str, config: WorkerConfig
+) -> None:
     delivery.attempts += 1
     delivery.last_error = error[:ERROR_LIMIT]
+    metrics.count(session, metrics.NOTIFICATIONS_FAILED, delivery.channel)
     if delivery.attempts >= config.max_attempts:
         delivery.state = DeliveryState.DEAD
+        metrics.count(session, metrics.NOTIFICATIONS_DEAD, delivery.channel)
     else:
         wait = dt.timedelta(seconds=config.backoff_after(delivery.attempts))
         delivery.next_attempt_at = func.now() + wait
@@ -86,7 +91,7 @@ async def send_one(
             message = await message_of(session, tenant, delivery)
             await send(channels, Channel(delivery.channel), message)
         except DeliveryFailed as exc:
-            record_failure(delivery, str(exc), config)
+            record_failure(session, delivery, str(exc), config)
             log.warning(
                 "notifications.send_failed",
                 delivery=str(delivery.id),
@@ -96,12 +101,13 @@ async def send_one(
             )
         except Exception as exc:  # composing failed: count it, never loop on it
             log.exception("notifications.compose_failed", delivery=str(delivery.id))
-            record_failure(delivery, f"{type(exc).__name__}: {exc}", config)
+            record_failure(session, delivery, f"{type(exc).__name__}: {exc}", config)
         else:
             delivery.attempts += 1
             delivery.state = DeliveryState.SENT
             delivery.sent_at = func.now()
             delivery.last_error = None
+            metrics.count(session, metrics.NOTIFICATIONS_SENT, delivery.channel)
         await session.flush()
         return True
 

@@ -11,5 +11,15 @@ class NotificationsEvent(StrEnum):
     """The daily digest of one tenant is due (aggregate `Schedule`: the firing's id).
     Payload: `schedule` (its name), `period` (the ISO date of the day)."""
 
+    INVOICE_OVERDUE = "invoice.overdue"
+    """An invoice is overdue, once per reminder period (`schedules.REMINDER_DAYS`); aggregate
+    `Invoice`. Payload: `number`, `customerId`, `currency`, `amountDue`, `dueDate`,
+    `daysOverdue`, `schedule`, `period` (`week-<n>`)."""
+
+    ACTIVITY_DUE = "activity.due"
+    """A CRM activity falls due today (UTC), once per activity and day; aggregate
+    `Activity`. Payload: `subject`, `type`, `dueAt`, `ownerId`, `customerId`, `schedule`,
+    `period` (the ISO date)."""
+
 
 AGGREGATE = "Schedule"

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import metrics
 from shared.db import TenantId
 from shared.outbox import OutboxEvent
 from subgraphs.notifications import catalog, digest, preferences, templates
@@ -201,6 +202,7 @@ async def write_deliveries(
     ]
     if inbox:
         await session.execute(insert(Notification), inbox)
+        metrics.count(session, metrics.NOTIFICATIONS_SENT, Channel.IN_APP.value, amount=len(inbox))
     return len(inserted)
 
 

@@ -165,8 +165,8 @@ class Worker:
                 if self._fired.get((tenant, schedule.name)) == period:
                     continue
                 async with self.db.transaction(tenant) as session:
-                    if await schedules.fire(session, tenant, schedule, period):
-                        fired += 1
+                    if raised := await schedules.fire(session, tenant, schedule, period):
+                        fired += raised
                         self._dirty.add(tenant)
                 self._fired[(tenant, schedule.name)] = period
         self.progress.fired += fired

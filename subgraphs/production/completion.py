@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import batch
+from shared import batch, metrics
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, Problem
@@ -172,6 +172,7 @@ async def complete_order(
 
     order.status = OrderStatus.DONE
     order.resume_status = None
+    metrics.count(session, metrics.PRODUCTION_TRANSITIONS, OrderStatus.DONE.value)
     order.produced_quantity = produced
     order.scrap_quantity = scrap
     order.material_cost = material

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import batch
+from shared import batch, metrics
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, not_found
@@ -176,9 +176,11 @@ async def record_check(
     session.add(check)
     await session.flush()
     if not ok:
+        metrics.count(session, metrics.QUALITY_FAILED)
         if template.required and order.status != OrderStatus.BLOCKED:
             order.resume_status = order.status
             order.status = OrderStatus.BLOCKED
+            metrics.count(session, metrics.PRODUCTION_TRANSITIONS, OrderStatus.BLOCKED.value)
         await emit(
             session,
             tenant,

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import batch
+from shared import batch, metrics
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, not_found
@@ -83,6 +83,7 @@ async def start_work_order(
     if order.status == OrderStatus.CONFIRMED:
         order.status = OrderStatus.IN_PROGRESS
         order.started_at = now
+        metrics.count(session, metrics.PRODUCTION_TRANSITIONS, OrderStatus.IN_PROGRESS.value)
     await session.flush()
     return work_order
 

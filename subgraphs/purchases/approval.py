@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import metrics
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput
@@ -166,6 +167,7 @@ async def confirm_purchase_order(
     order.confirmed_by = by.user_id
     order.confirmed_at = order.updated_at = now()
     await session.flush()
+    metrics.count(session, metrics.PURCHASE_ORDERS_CONFIRMED)
     await emit(
         session,
         tenant,

@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import metrics
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, not_found
@@ -272,6 +273,7 @@ async def _post(
     await _revalue_received(session, tenant, order, bill, changes, actor)
     bill.status = BillStatus.POSTED
     bill.posted_at = now()
+    metrics.count(session, metrics.PURCHASE_BILLS_POSTED, metrics.currency(bill.currency))
     await refresh_billing(session, tenant, order, lines)
     await session.flush()
 

@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import metrics
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput, Problem, not_found
@@ -213,6 +214,7 @@ async def receive_purchase_order(
         order.received_at = order.updated_at
     await refresh_billing(session, tenant, order, all_lines)
     await session.flush()
+    metrics.count(session, metrics.PURCHASE_RECEIPTS)
     await emit(
         session,
         tenant,

@@ -257,12 +257,68 @@ def workload(base: str) -> None:
         },
     )
 
+    purchase_and_produce(gql, product, warehouse)
+
     aliases = " ".join(f"a{i}: __typename" for i in range(40))
     refused = gql(f"{{ {aliases} }}")
     assert refused["errors"][0]["extensions"]["limit"] == "aliases"
     assert "errors" in gql("{ noSuchField }")
     for _ in range(5):
         gql.data("query Dashboard { me { name } customers(first: 3) { totalCount } }")
+
+
+def purchase_and_produce(gql: Client, product: str, warehouse: str) -> None:
+    """A purchase order confirmed, received and billed; a production order confirmed
+    (released) and cancelled: the purchasing and production counters move."""
+    supplier = next(
+        e["node"]["id"]
+        for e in gql.data("{ suppliers(first: 20) { edges { node { id archived currency } } } }")[
+            "suppliers"
+        ]["edges"]
+        if not e["node"]["archived"] and e["node"]["currency"] == "EUR"
+    )
+    order = gql.data(
+        "mutation($i: CreatePurchaseOrderInput!) {"
+        " createPurchaseOrder(input: $i) { order { id } errors { code } } }",
+        {
+            "i": {
+                "supplierId": supplier,
+                "warehouseId": warehouse,
+                "lines": [{"productId": product, "quantity": "1", "unitCost": "3.00"}],
+            }
+        },
+    )["createPurchaseOrder"]["order"]["id"]
+    by_id = {"i": {"id": order}}
+    gql.data(
+        "mutation($i: ConfirmPurchaseOrderInput!) {"
+        " confirmPurchaseOrder(input: $i) { errors { code } } }",
+        by_id,
+    )
+    gql.data(
+        "mutation($i: ReceivePurchaseOrderInput!) {"
+        " receivePurchaseOrder(input: $i) { errors { code } } }",
+        by_id,
+    )
+    gql.data(
+        "mutation($i: CreateVendorBillInput!) { createVendorBill(input: $i) { errors { code } } }",
+        {"i": {"orderId": order, "supplierReference": f"DASH-{uuid.uuid4().hex[:6]}"}},
+    )
+    active = "{ billsOfMaterials(first: 1, filter: {active: true, kind: NORMAL}) { edges { node { product { id } } } } }"
+    bom = gql.data(active)["billsOfMaterials"]["edges"][0]["node"]["product"]["id"]
+    made = gql.data(
+        "mutation($i: CreateProductionOrderInput!) {"
+        " createProductionOrder(input: $i) { productionOrder { id } errors { code } } }",
+        {"i": {"productId": bom, "quantity": "1", "warehouseId": warehouse}},
+    )["createProductionOrder"]["productionOrder"]["id"]
+    gql.data(
+        "mutation($i: ConfirmProductionOrderInput!) {"
+        " confirmProductionOrder(input: $i) { errors { code } } }",
+        {"i": {"id": made, "allowShortage": True}},
+    )
+    gql.data(
+        "mutation($i: IdInput!) { cancelProductionOrder(input: $i) { errors { code } } }",
+        {"i": {"id": made}},
+    )
 
 
 # --- the checks --------------------------------------------------------------------------

@@ -200,7 +200,7 @@ async def test_rules_are_shipped_listed_and_saved(
                eventType builtin channels roles customerContact template attachDocument } } } }""",
     )
     nodes = [e["node"] for e in listed["notificationRules"]["edges"]]
-    assert listed["notificationRules"]["totalCount"] == 12
+    assert listed["notificationRules"]["totalCount"] == 13
     assert {n["eventType"] for n in nodes} == {
         "stock.low",
         "order.confirmed",
