@@ -105,6 +105,7 @@ async def test_price_credit_limit_count_and_cancellation(
     assert after == {
         "counted": {str(widget): "7"},
         "moves": [{"productId": str(widget), "quantity": "3"}],
+        "brokenReservations": [],
     }
     assert await _events(runtime, tenant, audit.Action.SALES_ORDER_CANCELLED) == [
         (
