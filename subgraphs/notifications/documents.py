@@ -4,8 +4,7 @@ or credit note, with the tenant's name, the customer, the lines, taxes and total
 Data comes through sales', stock's, crm's and identity's `api` (see `facts`). Text is
 set in the PDF core font Helvetica, which covers Latin-1: other characters are reduced
 to their Latin-1 base letter where one exists (Ł → L), else `?` — a document always
-renders. Not on the documents yet: the tenant's address (identity keeps none) and an
-invoice's own lines (sales' api exports no invoice-line read; totals are exact).
+renders. Not on the documents yet: the tenant's address (identity keeps none).
 """
 
 from __future__ import annotations
@@ -201,9 +200,13 @@ def invoice_pdf(
     _header(pdf, tenant, title, invoice["number"], invoice["invoice_date"], customer)
     if order is not None:
         pdf.text_line(f"Order {order['number']}")
+    if invoice.get("due_date") and invoice["kind"] != "CREDIT_NOTE":
+        pdf.text_line(f"Due {invoice['due_date'].isoformat()}")
     if invoice.get("reason"):
         pdf.text_line(invoice["reason"])
-    _totals(pdf, invoice, {}, invoice["currency"])
+    pdf.ln(2)
+    _lines_table(pdf, invoice["lines"], invoice["currency"])
+    _totals(pdf, invoice, _taxes(invoice["lines"]), invoice["currency"])
     paid = Decimal(invoice["amount_paid"])
     if paid:
         pdf.cell(144, 6, "Paid", align="R")

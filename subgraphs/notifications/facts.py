@@ -128,9 +128,35 @@ async def invoice_facts(
         "total": invoice.total,
         "amount_paid": invoice.amount_paid,
         "reason": invoice.reason,
+        "due_date": invoice.due_date,
+        "lines": await _invoice_lines(session, tenant, invoice.id),
     }
     cache.invoices[invoice_id] = facts
     return facts
+
+
+async def _invoice_lines(
+    session: AsyncSession, tenant: TenantId, invoice_id: uuid.UUID
+) -> list[Facts]:
+    """What the invoice bills, in the order's line order (not the whole order: a partial
+    invoice bills only what it covers)."""
+    lines = (await sales.lines_by_invoice(session, tenant, [invoice_id])).get(invoice_id, [])
+    products = await stock.products_by_id(session, tenant, [ln.product_id for ln in lines])
+    return [
+        {
+            "position": position,
+            "product": products[ln.product_id].name if ln.product_id in products else "",
+            "description": "",
+            "quantity": ln.quantity,
+            "unit_price": ln.unit_price,
+            "discount_percent": ln.discount_percent,
+            "tax_percent": ln.tax_percent,
+            "untaxed": ln.untaxed,
+            "tax": ln.tax,
+            "total": ln.total,
+        }
+        for position, ln in enumerate(lines, start=1)
+    ]
 
 
 async def contact_of(

@@ -17,7 +17,7 @@ from subgraphs.sales.models import (
     SalesOrderLine,
 )
 from subgraphs.sales.orders import get_order, order_lines
-from subgraphs.sales.reads import OrderFilter, list_orders, order_lines_by_id
+from subgraphs.sales.reads import OrderFilter, lines_by_invoice, list_orders, order_lines_by_id
 from subgraphs.sales.receivables import OpenInvoice, overdue_invoices
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "SalesOrderLine",
     "get_invoice",
     "get_order",
+    "lines_by_invoice",
     "list_orders",
     "order_lines",
     "order_lines_by_id",

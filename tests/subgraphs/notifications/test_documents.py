@@ -287,6 +287,9 @@ async def test_an_invoice_email_carries_the_invoice_pdf(
     assert name == f"{invoice['number']}.pdf"
     text = pdf_text(content)
     assert invoice["number"] in text and order["number"] in text and "135.00 EUR" in text
+    # The invoice's own lines, its taxes per rate and its due date are on it.
+    assert "Widget" in text and "Gädget L" in text and "100.00 EUR" in text
+    assert "Tax 20 %" in text and "20.00 EUR" in text and "Due " in text
     [(slip_name, _, slip)] = attachments(by_subject[f"Order {order['number']} shipped"])
     assert slip_name == f"{order['number']}-delivery.pdf"
     assert "Delivery slip" in pdf_text(slip)
