@@ -205,6 +205,30 @@ VARIABLES: tuple[Variable, ...] = (
         "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`; logs are JSON lines on stderr",
         choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
     ),
+    Variable(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        None,
+        "unset: tracing off",
+        "base URL of an OpenTelemetry collector speaking OTLP/HTTP (`http://collector:4318`):"
+        " traces of the router, subgraphs and SQL are posted to `<url>/v1/traces`;"
+        " unset, no span is recorded (the no-op tracer)",
+        reader="shared.tracing",
+    ),
+    Variable(
+        "OTEL_SERVICE_NAME",
+        None,
+        "`nexo-<service>` (`nexo-router`, `nexo-crm`...)",
+        "the traces' `service.name`",
+        reader="shared.tracing",
+    ),
+    Variable(
+        "NEXO_TRACE_SAMPLE_RATIO",
+        None,
+        "`1`",
+        "share of new traces recorded, 0 to 1; a trace begun upstream (`traceparent`) keeps"
+        " its caller's decision",
+        reader="shared.tracing",
+    ),
 )
 """The process settings (`Settings`)."""
 
