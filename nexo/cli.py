@@ -1,17 +1,25 @@
-"""The `nexo` command."""
+"""The `nexo` command.
+
+Start-up stays light: this module imports only typer and the settings; every command
+imports what it needs (the database, the graph, uvicorn...) inside its function, so
+`nexo --help` or a mistyped option answers at once (tests/nexo/test_cli_startup.py).
+"""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from nexo import serve as serving
 from shared.settings import get_settings
-from subgraphs.registry import ROUTER_PORT
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+ROUTER_PORT = 3000
+"""The router's port (`subgraphs.registry.ROUTER_PORT`, which a test keeps equal): that
+module imports the GraphQL machinery, too heavy to load for an option's default."""
 
 app = typer.Typer(no_args_is_help=True, help="NEXO ERP: a federated GraphQL backend.")
 keys_app = typer.Typer(no_args_is_help=True, help="Token signing keys.")
@@ -26,7 +34,29 @@ citus_app = typer.Typer(no_args_is_help=True, help="PostgreSQL distributed by te
 app.add_typer(citus_app, name="citus")
 operations_app = typer.Typer(no_args_is_help=True, help="Trusted documents (the safelist).")
 app.add_typer(operations_app, name="operations")
-console = Console()
+
+
+class _LazyConsole:
+    """rich's Console, made on first use (rich takes a while to import)."""
+
+    _console: Console | None = None
+
+    def print(self, *objects: object) -> None:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console()
+        self._console.print(*objects)
+
+
+console = _LazyConsole()
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    import asyncio  # not at the top: asyncio alone takes longer to import than typer
+
+    return asyncio.run(coroutine)
 
 
 @app.command()
@@ -37,10 +67,43 @@ def serve(
     split: Annotated[
         bool, typer.Option(help="Each subgraph in its own process, the router over HTTP.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes serving the whole graph on the one port"
+            " [default: the cores in production (NEXO_ENV=production), 1 in development]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the whole graph on one port (embedded PostgreSQL unless DATABASE_URL is set;
     migrations applied at start)."""
-    serving.run(get_settings(), host=host, port=port, demo=demo, split=split)
+    from nexo import serve as serving
+
+    serving.run(get_settings(), host=host, port=port, demo=demo, split=split, workers=workers)
+
+
+@app.command("serve-worker", hidden=True)
+def serve_worker(
+    fd: Annotated[int, typer.Option()],
+    index: Annotated[int, typer.Option()],
+    host: Annotated[str, typer.Option()],
+    port: Annotated[int, typer.Option()],
+    embedded_database: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """One worker of `serve --workers` (started by it, on the socket it bound)."""
+    from nexo import serve as serving
+
+    worker = serving.serve_worker(
+        get_settings(),
+        fd=fd,
+        index=index,
+        host=host,
+        port=port,
+        embedded_database=embedded_database,
+    )
+    _run(worker)
 
 
 @app.command(hidden=True)
@@ -50,7 +113,9 @@ def subgraph(
     port: Annotated[int, typer.Option()] = 3001,
 ) -> None:
     """Serve one subgraph (used by `serve --split`)."""
-    asyncio.run(serving.serve_subgraph(get_settings(), name=name, host=host, port=port))
+    from nexo import serve as serving
+
+    _run(serving.serve_subgraph(get_settings(), name=name, host=host, port=port))
 
 
 @app.command()
@@ -69,6 +134,7 @@ def router(
 def worker() -> None:
     """Relay outbox events to notifications (in-app, email, SMS) and fire schedules until
     SIGTERM; as many as wanted may run beside `nexo serve` (which runs one itself)."""
+    from nexo import serve as serving
     from subgraphs.notifications import api as notifications
 
     async def main() -> None:
@@ -79,18 +145,19 @@ def worker() -> None:
         async with serving.prepared(settings, run_migrations=False) as runtime:
             await notifications.run_until_signalled(runtime.db)
 
-    asyncio.run(main())
+    _run(main())
 
 
 @app.command()
 def migrate() -> None:
     """Apply all migrations (as the database owner)."""
+    from nexo import serve as serving
 
     async def main() -> None:
         async with serving.prepared(get_settings()):
             console.print("[green]database is at the latest migration")
 
-    asyncio.run(main())
+    _run(main())
 
 
 @app.command()
@@ -100,16 +167,19 @@ def seed(
     """Seed data (idempotent)."""
     if not demo:
         raise typer.BadParameter("say what to seed: --demo")
+    from nexo import serve as serving
 
     async def main() -> None:
         async with serving.prepared(get_settings(), demo=True):
             pass
         print_demo_credentials()
 
-    asyncio.run(main())
+    _run(main())
 
 
 def print_demo_credentials() -> None:
+    from rich.table import Table
+
     from nexo.seed import DEMO_SLUG, DEMO_USERS
 
     table = Table(title=f"demo tenant `{DEMO_SLUG}`")
@@ -124,26 +194,28 @@ def print_demo_credentials() -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Add a new signing key; tokens signed by older keys keep verifying until retired."""
+    from nexo import database
     from subgraphs.identity import api as tokens
 
     async def main() -> None:
-        async with serving.owner_session(get_settings()) as session:
+        async with database.owner_session(get_settings()) as session:
             kid = await tokens.rotate_signing_key(session)
         console.print(f"new signing key [bold]{kid}[/bold]")
 
-    asyncio.run(main())
+    _run(main())
 
 
 @keys_app.command("retire")
 def keys_retire(kid: str) -> None:
     """Stop accepting tokens signed by KID (and stop signing with it)."""
+    from nexo import database
     from subgraphs.identity import api as tokens
 
     async def main() -> bool:
-        async with serving.owner_session(get_settings()) as session:
+        async with database.owner_session(get_settings()) as session:
             return await tokens.retire_signing_key(session, kid)
 
-    if not asyncio.run(main()):
+    if not _run(main()):
         console.print(f"[red]no active key {kid}")
         raise typer.Exit(1)
     console.print(f"retired {kid}")
@@ -152,10 +224,13 @@ def keys_retire(kid: str) -> None:
 @keys_app.command("list")
 def keys_list() -> None:
     """The signing keys, newest last."""
+    from rich.table import Table
+
+    from nexo import database
     from subgraphs.identity import api as tokens
 
     async def main() -> None:
-        async with serving.owner_session(get_settings()) as session:
+        async with database.owner_session(get_settings()) as session:
             rows = await tokens.list_signing_keys(session)
         table = Table()
         table.add_column("kid")
@@ -167,7 +242,7 @@ def keys_list() -> None:
             )
         console.print(table)
 
-    asyncio.run(main())
+    _run(main())
 
 
 @schema_app.command("export")
@@ -205,8 +280,10 @@ def schema_check(
 @stock_app.command("verify")
 def stock_verify() -> None:
     """Recompute every stock level from the ledger; list differences (exit 1 if any)."""
+    from rich.table import Table
     from sqlalchemy import select
 
+    from nexo import serve as serving
     from shared.db import TenantId
     from subgraphs.identity.api import Tenant
     from subgraphs.stock.api import LevelDifference, verify_levels
@@ -222,7 +299,7 @@ def stock_verify() -> None:
                     found.extend(await verify_levels(session, TenantId(tenant)))
         return len(tenants), found
 
-    checked, differences = asyncio.run(main())
+    checked, differences = _run(main())
     if not differences:
         console.print(f"[green]{checked} tenant(s): every level equals the ledger")
         return
@@ -235,6 +312,8 @@ def stock_verify() -> None:
         "level on hand",
         "reservations",
         "level reserved",
+        "claims",
+        "level claimed",
     ):
         table.add_column(column)
     for d in differences:
@@ -246,6 +325,8 @@ def stock_verify() -> None:
             str(d.level_on_hand),
             str(d.reservations),
             str(d.level_reserved),
+            str(d.claims),
+            str(d.level_claimed),
         )
     console.print(table)
     raise typer.Exit(1)

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 from sqlalchemy import URL, make_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.settings import Settings
 
@@ -88,3 +94,21 @@ def resolve(settings: Settings) -> DatabaseUrls:
     server_url = start_embedded(settings)
     owner = server_url.set(database=DATABASE_NAME)
     return DatabaseUrls(owner=owner, app=app_url_for(owner, settings), embedded=True)
+
+
+@asynccontextmanager
+async def owner_session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A committed transaction as the database owner, for administrative commands (here,
+    not in `nexo.serve`, so they start without loading the web stack)."""
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    urls = resolve(settings)
+    engine = create_async_engine(urls.owner)
+    try:
+        async with engine.begin() as conn, AsyncSession(bind=conn) as session:
+            yield session
+            await session.flush()
+    finally:
+        await engine.dispose()
+        if urls.embedded:
+            stop_embedded()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -59,7 +59,11 @@ class Child:
 
 class Supervisor:
     """`async with Supervisor({name: argv})`: the children run (and are restarted) inside
-    the block; leaving it sends each SIGTERM, then SIGKILL after `stop_timeout`."""
+    the block; leaving it sends each SIGTERM, then SIGKILL after `stop_timeout`.
+
+    `env` replaces the children's environment, `pass_fds` are inherited by them (the
+    listening socket of `serve --workers`), and `on_exit(pid)` is called for each child
+    process that ended, restarted or not (its multiprocess metric files are cleared)."""
 
     def __init__(
         self,
@@ -68,11 +72,17 @@ class Supervisor:
         policy: RestartPolicy | None = None,
         on_give_up: Callable[[GaveUp], None] | None = None,
         stop_timeout: float = 30.0,
+        env: Mapping[str, str] | None = None,
+        pass_fds: Collection[int] = (),
+        on_exit: Callable[[int], None] | None = None,
     ) -> None:
         self.children = {name: Child(name, tuple(argv)) for name, argv in commands.items()}
         self.policy = policy or RestartPolicy()
         self.on_give_up = on_give_up
         self.stop_timeout = stop_timeout
+        self.env = dict(env) if env is not None else None
+        self.pass_fds = tuple(pass_fds)
+        self.on_exit = on_exit
         self.gave_up: GaveUp | None = None
         self._stopping = asyncio.Event()
         self._watchers: list[asyncio.Task[None]] = []
@@ -102,7 +112,9 @@ class Supervisor:
         ]
 
     async def _spawn(self, child: Child) -> None:
-        child.process = await asyncio.create_subprocess_exec(*child.argv)
+        child.process = await asyncio.create_subprocess_exec(
+            *child.argv, env=self.env, pass_fds=self.pass_fds
+        )
         child.starts += 1
         if child.starts > 1:
             log.warning("child.restarted", child=child.name, pid=child.process.pid)
@@ -114,6 +126,7 @@ class Supervisor:
             assert child.process is not None
             started = loop.time()
             code = await child.process.wait()
+            self._exited(child.process)
             if self._stopping.is_set():
                 return
             child.exits.append(code)
@@ -134,7 +147,15 @@ class Supervisor:
             if self._stopping.is_set():  # stop() began while it was starting
                 self._terminate(child)
                 await child.process.wait()
+                self._exited(child.process)
                 return
+
+    def _exited(self, process: asyncio.subprocess.Process) -> None:
+        if self.on_exit is not None:
+            try:
+                self.on_exit(process.pid)
+            except Exception:
+                log.exception("child.on_exit_failed", pid=process.pid)
 
     def _terminate(self, child: Child) -> None:
         if child.process is not None and child.process.returncode is None:

@@ -61,6 +61,12 @@ def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_ENV) or None
 
 
+def multiprocess_environment(directory: str) -> dict[str, str]:
+    """This process's environment for a worker process whose metrics go to `directory`
+    (it must be set before the worker imports prometheus-client)."""
+    return {**os.environ, MULTIPROC_ENV: directory}
+
+
 _SCRAPE_TIME: list[Collector] = []
 
 
@@ -130,6 +136,16 @@ HTTP_IN_FLIGHT = Gauge(
     multiprocess_mode="livesum",
 )
 
+PROCESS_REQUESTS = Gauge(
+    "nexo_process_http_requests",
+    "HTTP requests this process served since it started; with several workers"
+    " (`nexo serve --workers`), one series per live worker, labelled by pid: how evenly"
+    " the port's connections spread",
+    multiprocess_mode="liveall",
+)
+"""A gauge, not a counter: multiprocess mode sums a counter over every process, and this
+one is meant per process (a restarted worker starts again from 0)."""
+
 REQUEST_ID_HEADER = b"x-request-id"
 
 
@@ -191,6 +207,7 @@ class MetricsMiddleware:
         finally:
             in_flight.dec()
             HTTP_REQUESTS.labels(self.service, path, method, str(status)).inc()
+            PROCESS_REQUESTS.inc()
             elapsed = time.perf_counter() - start
             HTTP_DURATION.labels(self.service, path, method, str(status)).observe(elapsed)
             if path not in QUIET_PATHS:
@@ -337,16 +354,21 @@ STOCK_MOVE_KINDS = (
     "adjustment",
 )
 
-# For the domains still being built: increment these with `count(...)` in their rule
-# modules (docs/metrics.md). Until they do, nexo.metrics_collector derives their figures
-# from the database.
+# Counted by purchases, production and notifications where the change happens; their
+# state gauges still come from the database (nexo.metrics_collector).
 PURCHASE_ORDERS_CONFIRMED = Counter("nexo_purchases_orders_confirmed", "Purchase orders confirmed")
 PURCHASE_RECEIPTS = Counter("nexo_purchases_receipts", "Purchase receipts posted")
+PURCHASE_BILLS_POSTED = Counter(
+    "nexo_purchases_bills_posted", "Vendor bills posted, by currency", ["currency"]
+)
 PRODUCTION_TRANSITIONS = Counter(
     "nexo_production_order_transitions",
     "Production orders entering a state",
     ["status"],
 )
+"""status: CONFIRMED (released: components reserved), IN_PROGRESS, BLOCKED, DONE,
+CANCELLED."""
+QUALITY_FAILED = Counter("nexo_production_quality_failed", "Quality checks failed")
 NOTIFICATIONS_SENT = Counter("nexo_notifications_sent", "Notification deliveries sent", ["channel"])
 NOTIFICATIONS_FAILED = Counter(
     "nexo_notifications_failed", "Notification send attempts that failed", ["channel"]
@@ -356,6 +378,15 @@ NOTIFICATIONS_DEAD = Counter(
     "Notification deliveries given up on (dead letters)",
     ["channel"],
 )
+NOTIFICATION_CHANNELS = ("IN_APP", "EMAIL", "SMS")
+PRODUCTION_STATUSES = ("CONFIRMED", "IN_PROGRESS", "BLOCKED", "DONE", "CANCELLED")
+# Every known label value exported at 0 from the start, so a rate is 0 (not "no data")
+# until the first delivery fails or the first order enters a state.
+for _channel in NOTIFICATION_CHANNELS:
+    for _counter in (NOTIFICATIONS_SENT, NOTIFICATIONS_FAILED, NOTIFICATIONS_DEAD):
+        _counter.labels(_channel)
+for _status in PRODUCTION_STATUSES:
+    PRODUCTION_TRANSITIONS.labels(_status)
 
 
 # --- database connections (every engine of the process) --------------------------------
