@@ -3,8 +3,8 @@ batch look-ups the dataloaders need beyond `shared.batch`. Queries only, never w
 Figures are aggregated in SQL; amounts "in base currency" are untaxed amounts times the
 exchange rate fixed at confirmation, rounded to cents once per figure. Sales figures are
 net of returns (so of their credit notes): a line counts what the customer kept, its
-untaxed amount less the untaxed value of the returned quantity (`kept_untaxed`, rounded as
-a credit note line is). Period figures
+untaxed amount (of what it delivered, once the order is closed) less the untaxed value of
+the returned quantity (`kept_untaxed`, rounded as a credit note line is). Period figures
 and rankings live in `analytics.py`."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -317,38 +317,38 @@ def base_amount(column: Any) -> Any:
     return func.coalesce(func.sum(column * SalesOrder.exchange_rate), ZERO)
 
 
+def _value(line: Any, quantity: Any) -> Any:
+    """The untaxed value of `quantity` of `line`, rounded as an invoice or credit note line
+    is (PostgreSQL's round is half away from zero, half-up here)."""
+    return func.round(quantity * line.unit_price * (100 - line.discount_percent) / 100, 2)
+
+
+def _kept_untaxed(line: Any, order: Any) -> Any:
+    """What the customer keeps of `line`: a closed order (DELIVERED with its rest
+    cancelled, `close_sales_order`) sold only what it delivered; returns come off."""
+    closed_short = and_(order.status == OrderState.DELIVERED, line.delivered_qty < line.quantity)
+    sold = case((closed_short, _value(line, line.delivered_qty)), else_=line.untaxed)
+    return sold - _value(line, line.returned_qty)
+
+
 def kept_untaxed() -> Any:
-    """A line's untaxed amount less the value of what came back (`line_amounts` of the
-    returned quantity: PostgreSQL's round is half away from zero, half-up here)."""
-    returned = func.round(
-        SalesOrderLine.returned_qty
-        * SalesOrderLine.unit_price
-        * (100 - SalesOrderLine.discount_percent)
-        / 100,
-        2,
-    )
-    return SalesOrderLine.untaxed - returned
+    """A line's untaxed amount for what it sold, less the value of what came back."""
+    return _kept_untaxed(SalesOrderLine, SalesOrder)
 
 
 def kept_quantity() -> Any:
-    return SalesOrderLine.quantity - SalesOrderLine.returned_qty
+    sold = case(
+        (SalesOrder.status == OrderState.DELIVERED, SalesOrderLine.delivered_qty),
+        else_=SalesOrderLine.quantity,
+    )
+    return sold - SalesOrderLine.returned_qty
 
 
-def _order_returned_value() -> Any:
-    """Per order (correlated): the untaxed value of its returned goods."""
+def _order_kept_value() -> Any:
+    """Per order (correlated): the untaxed value its customer keeps."""
     line = aliased(SalesOrderLine)
     return (
-        select(
-            func.coalesce(
-                func.sum(
-                    func.round(
-                        line.returned_qty * line.unit_price * (100 - line.discount_percent) / 100,
-                        2,
-                    )
-                ),
-                ZERO,
-            )
-        )
+        select(func.coalesce(func.sum(_kept_untaxed(line, SalesOrder)), ZERO))
         .where(line.tenant_id == SalesOrder.tenant_id, line.order_id == SalesOrder.id)
         .correlate(SalesOrder)
         .scalar_subquery()
@@ -364,7 +364,7 @@ async def customer_figures(
         select(
             SalesOrder.customer_id,
             func.count(),
-            base_amount(SalesOrder.untaxed - _order_returned_value()),
+            base_amount(_order_kept_value()),
             func.max(SalesOrder.confirmed_at),
         )
         .where(
