@@ -53,17 +53,21 @@ def nexo_serve(*extra: str) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["NEXO_DATA_DIR"] = str(data_dir)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nexo", "serve", "--port", str(port), *extra],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    # A file, not a pipe: nothing reads a pipe while the test runs, and a full one would
+    # block the server mid-request.
+    log = data_dir.parent / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nexo", "serve", "--port", str(port), *extra],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            assert proc.poll() is None, log.read_text(errors="replace")
             try:
                 if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
                     break
