@@ -49,6 +49,8 @@ PUBLIC: dict[tuple[str, str, str], str] = {
     ("identity", "Tenant", "slug"): "one's own tenant",
     ("identity", "Tenant", "baseCurrency"): "one's own tenant",
     ("identity", "Tenant", "createdAt"): "one's own tenant",
+    ("identity", "Tenant", "address"): "one's own tenant: printed on its documents",
+    ("identity", "Tenant", "taxId"): "one's own tenant: printed on its documents",
     ("notifications", "Query", "notifications"): "one's own notifications",
     ("notifications", "Query", "notification"): "one's own notifications",
     ("notifications", "Query", "unreadCount"): "one's own notifications",

@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     literal_column,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -45,6 +46,9 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200))
     base_currency: Mapped[str] = mapped_column(String(3), server_default="EUR")
     created_at: Mapped[dt.datetime] = _now()
+    address: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    """line1, line2, postal_code, city, region, country: printed on the tenant's documents."""
+    tax_id: Mapped[str] = mapped_column(String(50), server_default="")
 
 
 class User(Base):

@@ -86,3 +86,44 @@ async def sign_up(
     )
     metrics.count(session, metrics.SIGNUPS)
     return await start_session(session, settings, tenant, user)
+
+
+ADDRESS_KEYS = ("line1", "line2", "postal_code", "city", "region", "country")
+"""The parts of an address, as crm keeps a customer's."""
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+async def update_tenant(
+    session: AsyncSession,
+    tenant: TenantId,
+    *,
+    name: str | None = None,
+    address: dict[str, str | None] | None = None,
+    tax_id: str | None = None,
+) -> Tenant:
+    """Change the caller's own tenant's name, address (replaced whole: a part left out is
+    cleared) or tax id; None leaves a field as it is."""
+    checks = Checks()
+    values: dict[str, object] = {}
+    if name is not None:
+        values["name"] = checks.text("name", name, limit=200)
+    if address is not None:
+        cleaned = {}
+        for key in ADDRESS_KEYS:
+            part = checks.optional(f"address.{_camel(key)}", address.get(key), limit=200)
+            if part:
+                cleaned[key] = part
+        values["address"] = cleaned
+    if tax_id is not None:
+        values["tax_id"] = checks.optional("taxId", tax_id, limit=50) or ""
+    checks.raise_any()
+    row = await session.scalar(select(Tenant).where(Tenant.id == tenant).with_for_update())
+    assert row is not None, "the caller's tenant exists"
+    for key, value in values.items():
+        setattr(row, key, value)
+    await session.flush()
+    return row

@@ -4,7 +4,7 @@ or credit note, with the tenant's name, the customer, the lines, taxes and total
 Data comes through sales', stock's, crm's and identity's `api` (see `facts`). Text is
 set in the PDF core font Helvetica, which covers Latin-1: other characters are reduced
 to their Latin-1 base letter where one exists (Ł → L), else `?` — a document always
-renders. Not on the documents yet: the tenant's address (identity keeps none).
+renders.
 """
 
 from __future__ import annotations
@@ -105,6 +105,10 @@ def _header(
 ) -> None:
     pdf.add_page()
     pdf.text_line(tenant.get("name", ""), size=16, bold=True, h=8)
+    for line in _address_lines(tenant.get("address") or {}):
+        pdf.text_line(line, size=9, h=4)
+    if tenant.get("tax_id"):
+        pdf.text_line(f"Tax ID {tenant['tax_id']}", size=9, h=4)
     pdf.ln(4)
     if customer:
         pdf.text_line(customer.get("name", ""), bold=True)

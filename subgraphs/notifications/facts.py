@@ -45,17 +45,21 @@ def contact_facts(contact: CustomerContact | None) -> Facts | None:
 class FactCache:
     """Look-ups shared by the events of one batch (one tenant, one transaction)."""
 
-    tenant_name: str | None = None
+    tenant: Facts | None = None
     orders: dict[uuid.UUID, Facts | None] = field(default_factory=dict)
     invoices: dict[uuid.UUID, Facts | None] = field(default_factory=dict)
     contacts: dict[uuid.UUID, CustomerContact | None] = field(default_factory=dict)
 
 
 async def tenant_facts(session: AsyncSession, tenant: TenantId, cache: FactCache) -> Facts:
-    if cache.tenant_name is None:
+    if cache.tenant is None:
         found = await identity.get_tenant(session, tenant)
-        cache.tenant_name = found.name if found else ""
-    return {"name": cache.tenant_name}
+        cache.tenant = {
+            "name": found.name if found else "",
+            "address": dict(found.address or {}) if found else {},
+            "tax_id": found.tax_id if found else "",
+        }
+    return cache.tenant
 
 
 async def order_facts(

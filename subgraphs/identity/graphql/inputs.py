@@ -120,3 +120,30 @@ class CreateServiceClientInput:
 @strawberry.input
 class ServiceClientInput:
     client_id: strawberry.ID = strawberry.field(description="The id createServiceClient gave.")
+
+
+@strawberry.input(description="A whole address: a part left out is cleared.")
+class TenantAddressInput:
+    line1: str | None = None
+    line2: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "line1": self.line1,
+            "line2": self.line2,
+            "postal_code": self.postal_code,
+            "city": self.city,
+            "region": self.region,
+            "country": self.country,
+        }
+
+
+@strawberry.input(description="The caller's own tenant; a field left out stays as it is.")
+class UpdateTenantInput:
+    name: str | None = None
+    address: TenantAddressInput | None = None
+    tax_id: str | None = None

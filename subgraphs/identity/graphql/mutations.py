@@ -40,10 +40,11 @@ from subgraphs.identity.graphql.inputs import (
     SetMfaPolicyInput,
     SignUpInput,
     UpdateRoleInput,
+    UpdateTenantInput,
     UpdateUserInput,
     VerifyMfaInput,
 )
-from subgraphs.identity.graphql.types import Role, User
+from subgraphs.identity.graphql.types import Role, Tenant, User
 
 ADMIN = "identity:admin"
 
@@ -139,6 +140,12 @@ class RolePayload:
     @classmethod
     def of(cls, row: models.Role | None, errors: list[UserError]) -> RolePayload:
         return cls(role=Role.from_model(row) if row else None, errors=errors)
+
+
+@strawberry.type
+class TenantPayload:
+    tenant: Tenant | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type(description="An invitation; its token is only ever shown in this payload.")
@@ -368,6 +375,24 @@ class Mutation:
             ),
         )
         return RolePayload.of(row, errors)
+
+    @strawberry.mutation(
+        description="Change the caller's own tenant: its name, address and tax id, which its"
+        " documents print."
+    )
+    async def update_tenant(self, info: Info[Any, Any], input: UpdateTenantInput) -> TenantPayload:
+        row, errors = await perform(
+            info,
+            ADMIN,
+            lambda s, p: tenants.update_tenant(
+                s,
+                p.tenant_id,
+                name=input.name,
+                address=input.address.as_dict() if input.address is not None else None,
+                tax_id=input.tax_id,
+            ),
+        )
+        return TenantPayload(tenant=Tenant.from_model(row) if row else None, errors=errors)
 
     @strawberry.mutation
     async def update_role(self, info: Info[Any, Any], input: UpdateRoleInput) -> RolePayload:

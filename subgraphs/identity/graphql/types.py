@@ -16,6 +16,28 @@ from subgraphs.identity import models
 from subgraphs.identity.graphql import loaders
 
 
+@strawberry.type(description="A tenant's address; absent parts are null.")
+class TenantAddress:
+    line1: str | None = None
+    line2: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+
+    @classmethod
+    def of(cls, value: dict[str, Any] | None) -> TenantAddress:
+        value = value or {}
+        return cls(
+            line1=value.get("line1"),
+            line2=value.get("line2"),
+            postal_code=value.get("postal_code"),
+            city=value.get("city"),
+            region=value.get("region"),
+            country=value.get("country"),
+        )
+
+
 @strawberry.federation.type(keys=["id"], description="A company using NEXO.")
 class Tenant:
     id: strawberry.ID
@@ -23,6 +45,10 @@ class Tenant:
     slug: str
     base_currency: str
     created_at: dt.datetime
+    address: TenantAddress = strawberry.field(
+        description="Printed on the tenant's documents (quotations, invoices)."
+    )
+    tax_id: str = strawberry.field(description="The tenant's VAT or tax number; empty if none.")
 
     @classmethod
     def from_model(cls, t: models.Tenant) -> Tenant:
@@ -32,6 +58,8 @@ class Tenant:
             slug=t.slug,
             base_currency=t.base_currency,
             created_at=t.created_at,
+            address=TenantAddress.of(t.address),
+            tax_id=t.tax_id,
         )
 
     @classmethod

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from shared.context import Runtime
 from subgraphs.crm import api as crm
+from subgraphs.identity import tenants
 from subgraphs.notifications.app import create_app
 from subgraphs.notifications.models import DeliveryState
 from subgraphs.stock import api as stock
@@ -251,6 +252,13 @@ async def test_an_invoice_email_carries_the_invoice_pdf(
     smtp: SmtpServer,
 ) -> None:
     customer = await customer_with_contact(runtime, tenant, email="billing@acme.example")
+    async with runtime.db.transaction(tenant.id) as session:
+        await tenants.update_tenant(
+            session,
+            tenant.id,
+            address={"line1": "Werkstraße 5", "postal_code": "4020", "city": "Linz"},
+            tax_id="ATU12345678",
+        )
     order = await confirmed_order(runtime, sales_gql, tenant, customer)
     admin = tenant.token
     delivered = await ok(
@@ -290,6 +298,8 @@ async def test_an_invoice_email_carries_the_invoice_pdf(
     # The invoice's own lines, its taxes per rate and its due date are on it.
     assert "Widget" in text and "Gädget L" in text and "100.00 EUR" in text
     assert "Tax 20 %" in text and "20.00 EUR" in text and "Due " in text
+    # The seller: the tenant's address and tax id under its name.
+    assert "Werkstraße 5" in text and "4020 Linz" in text and "Tax ID ATU12345678" in text
     [(slip_name, _, slip)] = attachments(by_subject[f"Order {order['number']} shipped"])
     assert slip_name == f"{order['number']}-delivery.pdf"
     assert "Delivery slip" in pdf_text(slip)
