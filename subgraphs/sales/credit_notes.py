@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import metrics
 from shared.codes import Code
 from shared.db import TenantId
 from shared.errors import InvalidInput
@@ -28,7 +27,9 @@ from subgraphs.sales.invoicing import (
     amount_due,
     check_payment_date,
     get_invoice,
+    record_payment,
     refresh_invoice_status,
+    settle,
 )
 from subgraphs.sales.models import (
     CreditApplication,
@@ -46,16 +47,6 @@ def _open_credit_note(checks: Checks, field: str, note: Invoice) -> None:
         checks.add(field, Code.INVALID_STATE, f"{note.number} is an invoice, not a credit note")
     elif note.status == InvoiceStatus.PAID:
         checks.add(field, Code.ALREADY_PAID, f"{note.number} is refunded or applied in full")
-
-
-def _settle(invoice: Invoice, amount: Decimal) -> bool:
-    """Add `amount` to what is settled; True when that settles the document."""
-    invoice.amount_paid += amount
-    if amount_due(invoice) == 0:
-        invoice.status = InvoiceStatus.PAID
-        invoice.paid_at = dt.datetime.now(dt.UTC)
-        return True
-    return False
 
 
 async def _refresh(session: AsyncSession, tenant: TenantId, order_ids: list[uuid.UUID]) -> None:
@@ -82,22 +73,9 @@ async def refund_credit_note(
     note = await get_invoice(session, tenant, credit_note_id, field="creditNoteId", lock=True)
     checks = Checks()
     _open_credit_note(checks, "creditNoteId", note)
-    checks.positive("amount", amount, decimals=2)
-    day = on or today()
-    check_payment_date(checks, "on", note, day)
-    checks.raise_any()
-    if amount > amount_due(note):
-        raise Overpayment(amount_due(note), note.currency)
-    refund = Payment(
-        tenant_id=tenant,
-        id=uuid.uuid4(),
-        invoice_id=note.id,
-        kind=PaymentKind.REFUND,
-        amount=amount,
-        date=day,
+    refund, _ = record_payment(
+        session, tenant, checks, note, amount=amount, on=on, kind=PaymentKind.REFUND
     )
-    session.add(refund)
-    _settle(note, amount)
     await session.flush()
     await _refresh(session, tenant, [order.id])
     await emit(
@@ -113,7 +91,6 @@ async def refund_credit_note(
             "currency": note.currency,
         },
     )
-    metrics.count(session, metrics.PAYMENTS, metrics.currency(note.currency))
     return note, refund
 
 
@@ -169,8 +146,8 @@ async def apply_credit_note(
         date=day,
     )
     session.add(application)
-    _settle(note, amount)
-    paid = _settle(invoice, amount)
+    settle(note, amount)
+    paid = settle(invoice, amount)
     await session.flush()
     await _refresh(session, tenant, sorted({note.order_id, invoice.order_id}))
     await emit(

@@ -295,6 +295,49 @@ async def get_payment(session: AsyncSession, tenant: TenantId, payment_id: uuid.
     return payment
 
 
+def settle(document: Invoice, amount: Decimal) -> bool:
+    """Add `amount` to what is settled of an invoice or credit note; True when that
+    settles the document."""
+    document.amount_paid += amount
+    if amount_due(document) == 0:
+        document.status = InvoiceStatus.PAID
+        document.paid_at = dt.datetime.now(dt.UTC)
+        return True
+    return False
+
+
+def record_payment(
+    session: AsyncSession,
+    tenant: TenantId,
+    checks: Checks,
+    document: Invoice,
+    *,
+    amount: Decimal,
+    on: dt.date | None,
+    kind: PaymentKind,
+) -> tuple[Payment, bool]:
+    """Money received on an invoice or paid back on a credit note: checks the amount and
+    date (with whatever `checks` holds already), refuses more than is due, adds the payment
+    and settles the document; True when it is settled now."""
+    checks.positive("amount", amount, decimals=2)
+    day = on or today()
+    check_payment_date(checks, "on", document, day)
+    checks.raise_any()
+    if amount > amount_due(document):
+        raise Overpayment(amount_due(document), document.currency)
+    payment = Payment(
+        tenant_id=tenant,
+        id=uuid.uuid4(),
+        invoice_id=document.id,
+        kind=kind,
+        amount=amount,
+        date=day,
+    )
+    session.add(payment)
+    metrics.count(session, metrics.PAYMENTS, metrics.currency(document.currency))
+    return payment, settle(document, amount)
+
+
 async def register_payment(
     session: AsyncSession,
     tenant: TenantId,
@@ -314,29 +357,13 @@ async def register_payment(
         checks.add("invoiceId", Code.NOT_PAYABLE, "Credit notes are refunded or applied")
     elif invoice.status == InvoiceStatus.PAID:
         checks.add("invoiceId", Code.ALREADY_PAID, "The invoice is paid")
-    checks.positive("amount", amount, decimals=2)
-    day = on or today()
-    check_payment_date(checks, "on", invoice, day)
-    checks.raise_any()
-    if amount > amount_due(invoice):
-        raise Overpayment(amount_due(invoice), invoice.currency)
-    payment = Payment(
-        tenant_id=tenant,
-        id=uuid.uuid4(),
-        invoice_id=invoice.id,
-        kind=PaymentKind.PAYMENT,
-        amount=amount,
-        date=day,
+    payment, paid = record_payment(
+        session, tenant, checks, invoice, amount=amount, on=on, kind=PaymentKind.PAYMENT
     )
-    session.add(payment)
-    metrics.count(session, metrics.PAYMENTS, metrics.currency(invoice.currency))
     metrics.count(
         session, metrics.PAYMENTS_VALUE, metrics.currency(invoice.currency), amount=float(amount)
     )
-    invoice.amount_paid += amount
-    if amount_due(invoice) == 0:
-        invoice.status = InvoiceStatus.PAID
-        invoice.paid_at = dt.datetime.now(dt.UTC)
+    if paid:
         await emit(
             session,
             tenant,
