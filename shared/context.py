@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, TokenVerifier, require
-from shared.db import Database, TenantId, bind_tenant
+from shared.db import Database, TenantId, begin
 from shared.errors import NexoError
 from shared.settings import Settings
 
@@ -114,8 +114,7 @@ class RequestContext:
             session = self.runtime.db.sessions()
             uow = UnitOfWork(session)
             try:
-                if self.tenant is not None:
-                    await bind_tenant(session, self.tenant)
+                await begin(session, self.tenant)
             except BaseException:
                 await session.close()
                 raise

@@ -1,19 +1,28 @@
 """Engines, the declarative base and tenant-scoped transactions.
 
 Every tenant table is protected by row-level security keyed on the transaction-local
-setting `app.tenant_id`; `transaction()` makes that setting the first statement, so a
-pooled connection never carries a tenant from one transaction into the next.
+setting `app.tenant_id`; `transaction()` (and `begin()`) sets it in the transaction's
+BEGIN, so a pooled connection never carries a tenant from one transaction into the next.
+
+The hot paths (a reservation, a release) cost a few milliseconds of SQLAlchemy per
+statement, more than PostgreSQL spends on them; `DriverStatement` runs such a statement
+on the session's asyncpg connection inside the session's transaction, and `begin()` sends
+the tenant binding in BEGIN's round trip rather than as a statement of its own.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import NewType
+from typing import Any, NewType
 
-from sqlalchemy import URL, MetaData, func, select
+import asyncpg
+from sqlalchemy import URL, MetaData, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -65,7 +74,11 @@ class Database:
 
     def __init__(self, url: str | URL, *, pool_size: int = 10, max_overflow: int = 10) -> None:
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=False,
+            connect_args={"connection_class": BindingConnection},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
 
@@ -81,15 +94,7 @@ class Database:
         Read-only transactions run at REPEATABLE READ, so a whole query sees one snapshot.
         """
         async with self.sessions() as session:
-            if readonly:
-                await session.connection(
-                    execution_options={
-                        "isolation_level": "REPEATABLE READ",
-                        "postgresql_readonly": True,
-                    }
-                )
-            if tenant is not None:
-                await bind_tenant(session, tenant)
+            await begin(session, tenant, readonly=readonly)
             try:
                 yield session
             except BaseException:
@@ -102,6 +107,108 @@ class Database:
                 await session.commit()
 
 
+_BIND = text("SELECT set_config('app.tenant_id', :tenant, true)")
+
+
 async def bind_tenant(session: AsyncSession, tenant: TenantId) -> None:
     """Scope the current transaction to `tenant` (transaction-local)."""
-    await session.execute(select(func.set_config("app.tenant_id", str(tenant), True)))
+    await session.execute(_BIND, {"tenant": str(tenant)})
+
+
+class BindingConnection(asyncpg.Connection):  # type: ignore[misc]
+    """asyncpg's connection, which can send the tenant binding with the next BEGIN: one
+    simple-query round trip for `BEGIN ...; SELECT set_config(...)`. Only `begin()` arms
+    it, with a tenant id it has parsed as a UUID, and disarms it whatever happens."""
+
+    _bind_on_begin: str | None = None
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:  # noqa: ASYNC109 (asyncpg's signature)
+        tenant = self._bind_on_begin
+        if tenant is not None and not args and query.startswith("BEGIN"):
+            self._bind_on_begin = None
+            query = f"{query} SELECT set_config('app.tenant_id', '{tenant}', true);"
+        status: str = await super().execute(query, *args, timeout=timeout)
+        return status
+
+
+_READONLY = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+
+
+async def begin(session: AsyncSession, tenant: TenantId | None, *, readonly: bool = False) -> None:
+    """Start a fresh session's transaction now, scoped to `tenant`: BEGIN and the binding
+    go in one round trip on a `BindingConnection`. Read-only transactions run at
+    REPEATABLE READ, so a whole query sees one snapshot."""
+    conn = await (
+        session.connection(execution_options=_READONLY) if readonly else session.connection()
+    )
+    driver, adapter = await _connections(conn)
+    if tenant is None or not isinstance(driver, BindingConnection) or _started(adapter):
+        if tenant is not None:
+            await bind_tenant(session, tenant)
+        return
+    driver._bind_on_begin = str(uuid.UUID(str(tenant)))
+    try:
+        await adapter._start_transaction()
+        bound = driver._bind_on_begin is None
+    finally:
+        driver._bind_on_begin = None
+    if not bound:  # BEGIN went some other way: bind with a statement of its own
+        await bind_tenant(session, tenant)
+
+
+async def _connections(conn: AsyncConnection) -> tuple[Any, Any]:
+    """The asyncpg connection and SQLAlchemy's adapter around it."""
+    fairy = await conn.get_raw_connection()
+    return fairy.driver_connection, fairy.dbapi_connection
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection the session's transaction runs on (to log its queries)."""
+    driver: asyncpg.Connection = (await _connections(await session.connection()))[0]
+    return driver
+
+
+def _started(adapter: Any) -> bool:
+    """Whether SQLAlchemy's asyncpg adapter has sent its BEGIN (it sends it lazily, before
+    the first statement; `begin()` and `DriverStatement` make it send it now)."""
+    return adapter._transaction is not None or adapter.isolation_level == "autocommit"
+
+
+_NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+class DriverStatement:
+    """A hot-path statement run on the session's own asyncpg connection, inside its
+    transaction, without SQLAlchemy's per-statement work. Written with `:name`
+    parameters like `text()`; pending ORM changes are flushed first, as autoflush would,
+    and a database error arrives as SQLAlchemy's `DBAPIError` (its `orig` has the
+    SQLSTATE), so savepoint retries and error mapping work as for any statement. It
+    bypasses SQLAlchemy's cursor events: count it with asyncpg's query logger."""
+
+    def __init__(self, sql: str) -> None:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        self.sql = _NAMED.sub(number, sql)
+        self.names: Sequence[str] = tuple(names)
+
+    async def fetch(self, session: AsyncSession, **params: Any) -> list[asyncpg.Record]:
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        driver, adapter = await _connections(await session.connection())
+        if not _started(adapter):
+            await adapter._start_transaction()
+        from shared import tracing  # not at the top: the CLI loads this module, not tracing
+
+        with tracing.sql_span(self.sql):
+            try:
+                rows: list[asyncpg.Record] = await driver.fetch(
+                    self.sql, *(params[n] for n in self.names)
+                )
+                return rows
+            except asyncpg.PostgresError as exc:
+                raise DBAPIError(self.sql, params, exc) from exc

@@ -309,3 +309,17 @@ def _sql_failed(context: ExceptionContext) -> None:
         failed.set_status(otel_trace.Status(otel_trace.StatusCode.ERROR))
         failed.record_exception(context.original_exception)
         failed.end()
+
+
+def sql_span(statement: str) -> AbstractContextManager[Any]:
+    """The span of a statement sent on the driver connection, past SQLAlchemy's events
+    (`shared.db.DriverStatement`); as `_sql_started` makes, inside a traced request only."""
+    tracer = _TRACER
+    if tracer is None or not otel_trace.get_current_span().is_recording():
+        return _NOOP
+    verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+    return tracer.start_as_current_span(
+        verb,
+        kind=otel_trace.SpanKind.CLIENT,
+        attributes={"db.system": "postgresql", "db.statement": statement[:_STATEMENT_CHARS]},
+    )

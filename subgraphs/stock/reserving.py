@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import TenantId
+from shared.db import DriverStatement, TenantId
 from subgraphs.stock.models import ZERO, Location, StockLevel
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class Decision:
         return {loc for _, loc in self.free}
 
 
-_RESERVE = text(
+_RESERVE = DriverStatement(
     """
 WITH v AS (
     SELECT * FROM unnest(
@@ -155,28 +155,24 @@ async def reserve_statement(
     backorder: bool,
 ) -> Decision:
     """Run the reservation statement on merged `lines` (see the module docstring)."""
-    rows = (
-        await session.execute(
-            _RESERVE,
-            {
-                "tenant": tenant,
-                "demand_type": demand.type,
-                "demand_id": demand.id,
-                "backorder": backorder,
-                "lines": [ln.line for ln in lines],
-                "products": [ln.product_id for ln in lines],
-                "locations": [ln.location_id for ln in lines],
-                "quantities": [ln.quantity for ln in lines],
-            },
-        )
-    ).all()
+    rows = await _RESERVE.fetch(
+        session,
+        tenant=tenant,
+        demand_type=demand.type,
+        demand_id=demand.id,
+        backorder=backorder,
+        lines=[ln.line for ln in lines],
+        products=[ln.product_id for ln in lines],
+        locations=[ln.location_id for ln in lines],
+        quantities=[ln.quantity for ln in lines],
+    )
     allocations = []
     free: dict[Key, Decimal] = {}
     unknown: set[Key] = set()
     for ln, row in zip(lines, rows, strict=True):
         key = (ln.product_id, ln.location_id)
-        free[key] = row.free
-        if not row.known:
+        free[key] = row["free"]
+        if not row["known"]:
             unknown.add(key)
         allocations.append(
             Allocation(
@@ -184,12 +180,12 @@ async def reserve_statement(
                 ln.product_id,
                 ln.location_id,
                 ln.quantity,
-                row.take,
-                ln.quantity - row.take,
+                row["take"],
+                ln.quantity - row["take"],
             )
         )
-    ok = bool(rows) and bool(rows[0].ok)
-    watched = bool(rows) and bool(rows[0].watched)
+    ok = bool(rows) and bool(rows[0]["ok"])
+    watched = bool(rows) and bool(rows[0]["watched"])
     return Decision(allocations, free, unknown, ok, watched)
 
 
@@ -205,7 +201,7 @@ async def warehouses_of(
     return {loc: wh for loc, wh in rows.all() if wh is not None}
 
 
-_RELEASE = text(
+_RELEASE = DriverStatement(
     """
 WITH r AS (
     DELETE FROM stock.reservation
@@ -254,23 +250,22 @@ async def release_statement(
     levels after it, the reserved quantity freed and whether a reorder rule watches any."""
     from subgraphs.stock.ledger import Level
 
-    rows = (
-        await session.execute(
-            _RELEASE,
-            {
-                "tenant": tenant,
-                "demand_type": demand.type,
-                "demand_id": demand.id,
-                "every": lines is None,
-                "lines": list(lines or ()),
-            },
-        )
-    ).all()
-    levels = {(r.product_id, r.location_id): Level(r.on_hand, r.reserved, r.claimed) for r in rows}
-    return levels, sum((r.rq for r in rows), ZERO), any(r.watched for r in rows)
+    rows = await _RELEASE.fetch(
+        session,
+        tenant=tenant,
+        demand_type=demand.type,
+        demand_id=demand.id,
+        every=lines is None,
+        lines=list(lines or ()),
+    )
+    levels = {
+        (r["product_id"], r["location_id"]): Level(r["on_hand"], r["reserved"], r["claimed"])
+        for r in rows
+    }
+    return levels, sum((r["rq"] for r in rows), ZERO), any(r["watched"] for r in rows)
 
 
-_HELD = text(
+_HELD = DriverStatement(
     """
 SELECT s.product_id, s.location_id, s.on_hand, s.reserved, s.claimed
 FROM stock.stock_level s
@@ -299,17 +294,15 @@ async def lock_held(
     """Lock, in the global order, the levels `demand` (or its `lines`) holds reservations
     or claims at; returns how many. A writer of either holds the level's lock, so what
     the demand holds cannot change once this returns."""
-    rows = await session.execute(
-        _HELD,
-        {
-            "tenant": tenant,
-            "demand_type": demand.type,
-            "demand_id": demand.id,
-            "every": lines is None,
-            "lines": list(lines or ()),
-        },
+    rows = await _HELD.fetch(
+        session,
+        tenant=tenant,
+        demand_type=demand.type,
+        demand_id=demand.id,
+        every=lines is None,
+        lines=list(lines or ()),
     )
-    return len(rows.all())
+    return len(rows)
 
 
 async def store_levels(
