@@ -137,26 +137,31 @@ def post(client: httpx.Client, base: str, token: str, query: str) -> dict[str, A
     return body
 
 
-async def load(
-    base: str, token: str, seconds: float, concurrency: int
-) -> tuple[float, float, float, int]:
-    """requests/s, p50 ms, p99 ms and requests of the dashboard query at `concurrency`."""
+async def load(base: str, tokens: list[str], seconds: float) -> tuple[float, float, float, int]:
+    """requests/s, p50 ms, p99 ms and requests of the dashboard query, one user per token
+    at a time. Each user has a session of their own, as real users do: identical
+    subgraph fetches are shared only within one user's concurrent requests (the router
+    keys in-flight sharing by credentials), so one token for all would let a single
+    worker share fetches between users that two workers cannot."""
     latencies: list[float] = []
+    concurrency = len(tokens)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    headers = {"authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(limits=limits, timeout=120, headers=headers) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
         deadline = time.perf_counter() + seconds
 
-        async def user() -> None:
+        async def user(token: str) -> None:
+            headers = {"authorization": f"Bearer {token}"}
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                response = await client.post(f"{base}/graphql", json={"query": DASHBOARD})
+                response = await client.post(
+                    f"{base}/graphql", json={"query": DASHBOARD}, headers=headers
+                )
                 if response.status_code != 200 or b'"errors"' in response.content[:20]:
                     raise SystemExit(f"dashboard failed: {response.text[:2000]}")
                 latencies.append(time.perf_counter() - started)
 
         began = time.perf_counter()
-        await asyncio.gather(*(user() for _ in range(concurrency)))
+        await asyncio.gather(*(user(t) for t in tokens))
         elapsed = time.perf_counter() - began
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
@@ -245,14 +250,15 @@ def postgres_pids(data_dir: Path) -> list[int]:
 
 def run_case(data_dir: Path, workers: int, seconds: float, concurrency: int) -> float:
     with nexo_serve(data_dir, "--workers", str(workers)) as (base, process):
-        token = login(base)
+        tokens = [login(base) for _ in range(concurrency)]
+        token = tokens[0]
         warm_up(base, token, workers)
         # And at the measured concurrency: every worker's pool filled, its statements
         # prepared on each connection.
-        asyncio.run(load(base, token, 5, concurrency))
+        asyncio.run(load(base, tokens, 5))
         nexo, postgres = serving_pids(process), postgres_pids(data_dir)
         cpu_before = cpu_seconds(nexo), cpu_seconds(postgres)
-        rps, p50, p99, count = asyncio.run(load(base, token, seconds, concurrency))
+        rps, p50, p99, count = asyncio.run(load(base, tokens, seconds))
         # CPU per request does not depend on what else the machine runs: it says which
         # side a request's time goes to, and what two cores could serve at most.
         nexo_cpu = (cpu_seconds(nexo) - cpu_before[0]) / count * 1e3

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from graphql import GraphQLObjectType, GraphQLOutputType
+from graphql import GraphQLObjectType, GraphQLOutputType, OperationType
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -15,12 +15,22 @@ from shared.context import RequestContext
 class UnitOfWorkExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Gives every mutation root field its own transaction, committed only when the field
     (its resolver *and* its whole selection) finished without a GraphQL error and its
-    payload carries no user errors. An error inside an HTTP 200 is still a failure."""
+    payload carries no user errors. An error inside an HTTP 200 is still a failure.
+
+    Only a mutation gets the two overrides below, as instance attributes: a query keeps
+    graphql-core's own methods, without a frame of ours on every field and value (a
+    dashboard query completes tens of thousands of them)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.operation.operation is OperationType.MUTATION:
+            self.execute_field = self._mutation_execute_field  # type: ignore[method-assign]
+            self.complete_value = self._mutation_complete_value  # type: ignore[method-assign]
 
     def _is_mutation_root(self, parent_type: GraphQLObjectType, path: Path) -> bool:
         return path.prev is None and parent_type is self.schema.mutation_type
 
-    def execute_field(
+    def _mutation_execute_field(
         self,
         parent_type: GraphQLObjectType,
         source: Any,
@@ -56,7 +66,7 @@ class UnitOfWorkExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 uow.fail()
         return result
 
-    def complete_value(
+    def _mutation_complete_value(
         self,
         return_type: GraphQLOutputType,
         field_details_list: Any,
