@@ -4,7 +4,11 @@ order, a reservation row, an outbox-ready ledger) against the ceiling of a bare
 5-line sales order confirmations per second against the same ceiling; then an oversell
 check: 50 clients race for fewer units than they ask, and the units they got are counted.
 
-    .venv/bin/python bench/stock.py [--ops 2000] [--orders 400]
+    .venv/bin/python bench/stock.py [--ops 2000] [--orders 400] [--rounds 5]
+
+Raw and NEXO run in alternating rounds (the raw loop's rate moves with the disk's fsync
+time, 800-1,650/s from one minute to the next on the development machine); each round's
+ratio compares the two measured back to back, and the median and range are printed.
 
 Each NEXO reservation (or confirmation) is its own transaction on its own pooled
 connection, with the tenant bound as in a request.
@@ -149,11 +153,15 @@ async def _oversell(
     return got, max(got - units, 0)
 
 
-async def main(ops: int, order_count: int) -> None:
+def _span(values: list[float]) -> str:
+    return f"{min(values):.0f}-{max(values):.0f}"
+
+
+async def main(ops: int, order_count: int, rounds: int) -> None:
     async with bench_database(pool_size=50) as bench:
         tenant, actor, line = await _hot_product(bench, ops)
         db = bench.runtime.db
-        quotations = await _orders(bench, tenant, actor, order_count * 2 + 100)
+        quotations = await _orders(bench, tenant, actor, order_count * 2 + 11 * rounds)
 
         async def nexo_reserve() -> None:
             async with db.transaction(tenant) as session:
@@ -176,32 +184,42 @@ async def main(ops: int, order_count: int) -> None:
         print(f"reservations of 1 unit on one hot product, {ops} per scenario;")
         print(f"confirmations of 5-line orders (5 hot products), {order_count} per scenario\n")
         print(
-            f"{'clients':>8} {'raw UPDATE/s':>14} {'NEXO reserve/s':>16} {'NEXO / raw':>11}"
-            f" {'confirm/s':>10} {'confirm / raw':>14}"
+            f"{'clients':>8} {'raw UPDATE/s':>14} {'NEXO reserve/s':>16}"
+            f" {'NEXO / raw (median, range)':>26} {'confirm/s':>10}"
+            f" {'confirm / raw':>20}"
         )
         for clients in (1, 50):
-            # One pool at a time: both at 50 connections would pass max_connections.
-            pool = await asyncpg.create_pool(dsn, min_size=clients, max_size=clients)
-            assert pool is not None
+            # Alternating rounds, so a change in the machine (the disk's fsync time
+            # moves the raw loop most) hits both alike; each round's ratio is its own.
+            # One pool at a time (both at 50 connections would pass max_connections),
+            # each warmed up before it is timed.
+            raws, nexos, confirms = [], [], []
+            for _ in range(rounds):
+                pool = await asyncpg.create_pool(dsn, min_size=clients, max_size=clients)
+                assert pool is not None
 
-            async def raw_update(pool: asyncpg.Pool = pool) -> None:
-                await pool.execute(
-                    "update public.bench_level set reserved = reserved + $1 "
-                    "where id = 1 and on_hand - reserved >= $1",
-                    Decimal(1),
-                )
+                async def raw_update(pool: asyncpg.Pool = pool) -> None:
+                    await pool.execute(
+                        "update public.bench_level set reserved = reserved + $1 "
+                        "where id = 1 and on_hand - reserved >= $1",
+                        Decimal(1),
+                    )
 
-            await _run(min(ops, 200), clients, raw_update)  # warm-up
-            raw = await _run(ops, clients, raw_update)
-            await pool.close()
-            await _run(min(ops, 200), clients, nexo_reserve)  # warm-up
-            nexo = await _run(ops, clients, nexo_reserve)
-            await _run(50, clients, nexo_confirm)  # warm-up
-            confirm = await _run(order_count, clients, nexo_confirm)
-            await db.engine.dispose()
+                await _run(100, clients, raw_update)
+                raws.append(await _run(ops // rounds, clients, raw_update))
+                await pool.close()
+                await _run(100, clients, nexo_reserve)
+                nexos.append(await _run(ops // rounds, clients, nexo_reserve))
+                await _run(min(clients, 10), clients, nexo_confirm)
+                confirms.append(await _run(order_count // rounds, clients, nexo_confirm))
+                await db.engine.dispose()
+            ratios = sorted(n / r for n, r in zip(nexos, raws, strict=True))
+            c_ratios = sorted(c / r for c, r in zip(confirms, raws, strict=True))
             print(
-                f"{clients:>8} {raw:>14.0f} {nexo:>16.0f} {nexo / raw:>11.2f}"
-                f" {confirm:>10.0f} {confirm / raw:>14.2f}"
+                f"{clients:>8} {_span(raws):>14} {_span(nexos):>16}"
+                f" {ratios[len(ratios) // 2]:>7.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+                f" {_span(confirms):>10} {c_ratios[len(c_ratios) // 2]:>7.2f}"
+                f" ({c_ratios[0]:.2f}-{c_ratios[-1]:.2f})"
             )
         units = max(ops // 10, 10)
         got, oversold = await _oversell(bench, tenant, units, units * 2)
@@ -218,5 +236,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--ops", type=int, default=2000)
     parser.add_argument("--orders", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    asyncio.run(main(args.ops, args.orders))
+    asyncio.run(main(args.ops, args.orders, args.rounds))

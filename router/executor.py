@@ -436,7 +436,7 @@ def _objects_at(
         if segment == "@":
             for value, at in current:
                 if isinstance(value, list):
-                    following.extend((v, (at, i)) for i, v in enumerate(value) if v is not None)
+                    following += [(v, (at, i)) for i, v in enumerate(value) if v is not None]
         else:
             for value, at in current:
                 if isinstance(value, dict):

@@ -49,9 +49,11 @@ _INTROSPECTION = frozenset({"__schema", "__type"})
 _ObjectLike = GraphQLObjectType | GraphQLInterfaceType
 
 
-_FieldPlan = tuple[str, str, GraphQLField | None, list[SelectionSetNode], str, bool]
+_FieldPlan = tuple[str, str, GraphQLField | None, list[SelectionSetNode], str, bool, bool]
 """Response key, key in the tree, the field (None: `__typename`), its selection sets,
-its label for errors, and whether its value is kept raw (introspection)."""
+its label for errors, whether its value is kept raw (introspection), and whether a
+value that is there is the answer as it stands (a scalar that is not a list: most
+fields, which then cost one dictionary lookup)."""
 
 
 class _Bubble:
@@ -76,7 +78,8 @@ class Shaper:
         # What an object of a runtime type under given selection sets completes: the
         # same for every item of a list, so worked out once per request (the
         # variables, which @skip/@include read, do not change within one).
-        self._plans: dict[tuple[str, tuple[int, ...]], list[_FieldPlan]] = {}
+        self._plans: dict[tuple[str, int, bool], list[_FieldPlan]] = {}
+        self._roots: list[list[SelectionSetNode]] = []
         self._error_prefixes: set[tuple[str | int, ...]] = set()
         for e in errors:
             path = e.get("path")
@@ -93,7 +96,9 @@ class Shaper:
     def shape(self, op: OperationDefinitionNode, tree: dict[str, Json]) -> dict[str, Json] | None:
         root = self.schema.get_root_type(op.operation)
         assert root is not None
-        result = self.complete_object(tree, root, [op.selection_set], [])
+        sets = [op.selection_set]
+        self._roots.append(sets)  # kept: the plan memo names selection-set lists by id
+        result = self.complete_object(tree, root, sets, [])
         return None if result is BUBBLE else result  # type: ignore[return-value]
 
     # -- field collection -------------------------------------------------------
@@ -194,16 +199,18 @@ class Shaper:
             # null, which null propagation reports where the position is non-null.
             return None
         result: dict[str, Json] = {}
-        for key, stored, fdef, sub_sets, label, inner_raw in self._plan(runtime, sets, raw):
+        for key, stored, fdef, sub_sets, label, inner_raw, as_is in self._plan(runtime, sets, raw):
             if fdef is None:
                 # An interface name here means only an @interfaceObject answered.
                 typename = obj.get("__typename")
                 concrete = isinstance(runtime, GraphQLObjectType) or not isinstance(typename, str)
                 result[key] = runtime.name if concrete else typename
                 continue
-            value: Json = self.complete(
-                obj.get(stored), fdef.type, sub_sets, [*path, key], label, inner_raw
-            )
+            value: Json = obj.get(stored)
+            if as_is and value is not None:
+                result[key] = value
+                continue
+            value = self.complete(value, fdef.type, sub_sets, [*path, key], label, inner_raw)
             if isinstance(value, _Bubble):
                 return BUBBLE
             result[key] = value
@@ -212,7 +219,9 @@ class Shaper:
     def _plan(
         self, runtime: _ObjectLike, sets: Sequence[SelectionSetNode], raw: bool
     ) -> list[_FieldPlan]:
-        memo_key = (runtime.name, (int(raw), *map(id, sets)))
+        # `sets` is the list a parent's plan holds (or the operation's), alive as long
+        # as this Shaper: its id names it while the memo exists.
+        memo_key = (runtime.name, id(sets), raw)
         found = self._plans.get(memo_key)
         if found is not None:
             return found
@@ -221,16 +230,16 @@ class Shaper:
             name = nodes[0].name.value
             stored = key if raw else tree_key(key, name)
             if name == "__typename":
-                made.append((key, stored, None, [], "", raw))
+                made.append((key, stored, None, [], "", raw, False))
                 continue
             fdef = self.field_def(runtime, name)
             if fdef is None:
                 continue
             sub_sets = [n.selection_set for n in nodes if n.selection_set is not None]
             label = f"{runtime.name}.{name}"
-            made.append((key, stored, fdef, sub_sets, label, raw or name in _INTROSPECTION))
-        # The selection sets are the document's nodes, alive as long as this Shaper: ids
-        # stay unique while the memo exists.
+            named = fdef.type.of_type if isinstance(fdef.type, GraphQLNonNull) else fdef.type
+            as_is = is_leaf_type(named) and not isinstance(named, GraphQLEnumType)
+            made.append((key, stored, fdef, sub_sets, label, raw or name in _INTROSPECTION, as_is))
         self._plans[memo_key] = made
         return made
 

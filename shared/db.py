@@ -78,6 +78,7 @@ class Database:
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_pre_ping=False,
+            pool_use_lifo=True,
             connect_args={"connection_class": BindingConnection},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
