@@ -220,8 +220,17 @@ class Executor:
         # One request, or one per distinct set of contextual argument values.
         batches: dict[bytes, _Batch] = {}
         found = [o for path in node.paths for o in _objects_at(state.tree, path)]
+        # Which of the fetch's type conditions apply, worked out once per type name.
+        applying: dict[Json, tuple[list[SelectionSetNode], list[SelectionSetNode]]] = {}
         for obj, chain in found:
-            rep = self.representation(obj, fetch.requires, fetch.keys)
+            typename = obj.get("__typename")
+            sets = applying.get(typename)
+            if sets is None:
+                sets = applying[typename] = (
+                    self.applying(typename, fetch.requires),
+                    self.applying(typename, fetch.keys),
+                )
+            rep = _representation(obj, *sets)
             if rep is None:
                 continue
             if fetch.typename_rewrite:
@@ -283,36 +292,20 @@ class Executor:
                     continue
             state.errors.append(_tag(error, fetch.service, None))
 
-    def representation(
-        self,
-        obj: dict[str, Json],
-        requires: SelectionSetNode,
-        keys: SelectionSetNode | None = None,
-    ) -> dict[str, Json] | None:
-        """The object's representation, or None when it has none: not of the entity
-        type, or a key field null (the subgraph could not look it up; only the fields
-        this fetch would add stay null)."""
-        rep: dict[str, Json] = {}
-        matched = False
-        for sel in requires.selections:
-            if (
-                isinstance(sel, InlineFragmentNode)
-                and sel.type_condition is not None
-                and self.matches(obj.get("__typename"), sel.type_condition.name.value)
-            ):
-                matched = True
-                _extract(obj, sel.selection_set, rep)
-        if not matched:
-            return None
-        for sel in keys.selections if keys is not None else ():
-            if (
-                isinstance(sel, InlineFragmentNode)
-                and sel.type_condition is not None
-                and self.matches(obj.get("__typename"), sel.type_condition.name.value)
-                and not _complete(obj, sel.selection_set)
-            ):
-                return None
-        return rep
+    def applying(
+        self, typename: Json, selection: SelectionSetNode | None
+    ) -> list[SelectionSetNode]:
+        """The selection sets of `selection`'s inline fragments whose type condition an
+        object of `typename` meets."""
+        if selection is None:
+            return []
+        return [
+            sel.selection_set
+            for sel in selection.selections
+            if isinstance(sel, InlineFragmentNode)
+            and sel.type_condition is not None
+            and self.matches(typename, sel.type_condition.name.value)
+        ]
 
     def matches(self, typename: Json, cond: str) -> bool:
         if not isinstance(typename, str):
@@ -326,6 +319,23 @@ class Executor:
             and isinstance(runtime, GraphQLObjectType)
             and self.schema.is_sub_type(cond_type, runtime)
         )
+
+
+def _representation(
+    obj: dict[str, Json], requires: list[SelectionSetNode], keys: list[SelectionSetNode]
+) -> dict[str, Json] | None:
+    """The object's representation from the fetch's fragments that apply to it, or None
+    when it has none: not of the entity type, or a key field null (the subgraph could not
+    look it up; only the fields this fetch would add stay null)."""
+    if not requires:
+        return None
+    rep: dict[str, Json] = {}
+    for selection in requires:
+        _extract(obj, selection, rep)
+    for selection in keys:
+        if not _complete(obj, selection):
+            return None
+    return rep
 
 
 def _extract(obj: Json, selection: SelectionSetNode, out: dict[str, Json]) -> None:

@@ -126,9 +126,18 @@ class Client:
         self.conn: Connection | None = None
 
     async def request(self, raw: bytes) -> tuple[int, bytes]:
+        fresh = self.conn is None or self.conn.closed
         if self.conn is None or self.conn.closed:
             self.conn = await connect(self.host, self.port)
-        return await self.conn.request(raw)
+        try:
+            return await self.conn.request(raw)
+        except ConnectionError:
+            if fresh:
+                raise
+            # The server closed the idle connection as the request went out: the
+            # request (a query) is sent again on a new one.
+            self.conn = await connect(self.host, self.port)
+            return await self.conn.request(raw)
 
     def close(self) -> None:
         if self.conn is not None:
