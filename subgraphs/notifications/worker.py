@@ -21,7 +21,7 @@ import asyncio
 import datetime as dt
 import signal
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -64,8 +64,12 @@ class Worker:
         *,
         channels: Channels | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        tenants: Collection[TenantId] | None = None,
     ) -> None:
+        """`tenants`: serve only these (all when None), e.g. a worker per group of
+        tenants, or a test that must not send what other tenants' schedules raise."""
         self.db = db
+        self.only = frozenset(tenants) if tenants is not None else None
         self.config = config or from_env()
         self.settings = self.config.worker
         self.channels = channels if channels is not None else default_channels(self.config)
@@ -91,17 +95,19 @@ class Worker:
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
-            self._dirty.add(TenantId(uuid.UUID(payload)))
+            tenant = TenantId(uuid.UUID(payload))
         except ValueError:
             return
-        self._wake.set()
+        if self.only is None or tenant in self.only:
+            self._dirty.add(tenant)
+            self._wake.set()
 
     # --- tenants ------------------------------------------------------------------------
 
     async def tenants(self) -> list[TenantId]:
         async with self.db.transaction(None, readonly=True) as session:
             ids = await session.scalars(select(identity.Tenant.id).order_by(identity.Tenant.id))
-            return [TenantId(i) for i in ids]
+            return [TenantId(i) for i in ids if self.only is None or i in self.only]
 
     async def tenants_with_work(self, candidates: list[TenantId]) -> set[TenantId]:
         if not candidates:

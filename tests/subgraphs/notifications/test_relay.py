@@ -12,11 +12,13 @@ from sqlalchemy import func, select, text
 
 from shared.context import Runtime
 from shared.outbox import OutboxEvent
+from subgraphs.notifications import api as notifications
 from subgraphs.notifications.models import Delivery, DeliveryState, Notification
 from subgraphs.stock import api as stock
 from tests.conftest import GraphQLClient, TenantHandle
 from tests.subgraphs.notifications.conftest import (
     SmtpServer,
+    config,
     emit_events,
     emit_one,
     inbox,
@@ -301,3 +303,20 @@ async def test_deliveries_of_every_channel_are_written_once_per_recipient(
         ("IN_APP", DeliveryState.SENT, f"user:{a.id}"),
     ]
     assert len(smtp.mailbox.to(a.email)) == 1
+
+
+async def test_a_worker_for_some_tenants_leaves_the_others_alone(
+    runtime: Runtime, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    await emit_one(runtime, tenant.id)
+    await emit_one(runtime, other_tenant.id)
+    waiting = await unpublished(runtime, other_tenant.id)
+    assert waiting >= 1
+    worker = notifications.Worker(runtime.db, config(), tenants=[tenant.id])
+    assert tenant.id in await worker.tenants()
+    assert other_tenant.id not in await worker.tenants()
+    await worker.run_once()
+    assert await unpublished(runtime, tenant.id) == 0
+    assert await unpublished(runtime, other_tenant.id) == waiting
+    await make_worker(runtime).run_once()  # a worker for every tenant takes the rest
+    assert await unpublished(runtime, other_tenant.id) == 0

@@ -35,8 +35,14 @@ mutation($input: SetNotificationPreferenceInput!) {
 }"""
 
 
-def clocked(runtime: Runtime, smtp: SmtpServer, at: dt.datetime) -> notifications.Worker:
-    return notifications.Worker(runtime.db, config(smtp, digest_hour=7), clock=lambda: at)
+def clocked(
+    runtime: Runtime, smtp: SmtpServer, at: dt.datetime, tenant: TenantHandle
+) -> notifications.Worker:
+    """A worker at `at` for this test's tenant only: years ahead, every other tenant's
+    invoices would be overdue and its schedules would send their reminders too."""
+    return notifications.Worker(
+        runtime.db, config(smtp, digest_hour=7), clock=lambda: at, tenants=[tenant.id]
+    )
 
 
 async def test_a_user_can_turn_a_channel_off(
@@ -94,13 +100,13 @@ async def test_digest_email_is_held_and_sent_once_per_day_however_often_the_sche
     early = dt.datetime(2031, 3, 4, 6, 0, tzinfo=dt.UTC)  # before the digest hour
     for _ in range(2):
         await emit_one(runtime, tenant.id)
-    await clocked(runtime, smtp, early).run_once()
+    await clocked(runtime, smtp, early, tenant).run_once()
     held = await deliveries(runtime, tenant.id, user_id=user.id, state=DeliveryState.HELD)
     assert len(held) == 2
     assert smtp.mailbox.to(user.email) == []
 
     morning = dt.datetime(2031, 3, 4, 8, 0, tzinfo=dt.UTC)
-    workers = [clocked(runtime, smtp, morning) for _ in range(3)]
+    workers = [clocked(runtime, smtp, morning, tenant) for _ in range(3)]
     await asyncio.gather(*(w.run_once() for w in workers))
     for w in workers:  # and again, and again: the period has fired
         await w.run_once()
@@ -118,7 +124,7 @@ async def test_digest_email_is_held_and_sent_once_per_day_however_often_the_sche
 
     # The next day is a new period.
     await emit_one(runtime, tenant.id)
-    await clocked(runtime, smtp, morning + dt.timedelta(days=1)).run_once()
+    await clocked(runtime, smtp, morning + dt.timedelta(days=1), tenant).run_once()
     assert await _firings(runtime, tenant) == [
         ("daily-digest", "2031-03-04"),
         ("daily-digest", "2031-03-05"),
