@@ -4,7 +4,7 @@ Every tenant table is protected by row-level security keyed on the transaction-l
 setting `app.tenant_id`; `transaction()` (and `begin()`) sets it in the transaction's
 BEGIN, so a pooled connection never carries a tenant from one transaction into the next.
 
-The hot paths (a reservation, a release) cost a few milliseconds of SQLAlchemy per
+The hot paths (a reservation, a release) cost about a millisecond of SQLAlchemy per
 statement, more than PostgreSQL spends on them; `DriverStatement` runs such a statement
 on the session's asyncpg connection inside the session's transaction, and `begin()` sends
 the tenant binding in BEGIN's round trip rather than as a statement of its own.
