@@ -5,7 +5,7 @@ setting `app.tenant_id`; `transaction()` (and `begin()`) sets it in the transact
 BEGIN, so a pooled connection never carries a tenant from one transaction into the next.
 
 The hot paths (a reservation, a release) cost about a millisecond of SQLAlchemy per
-statement, more than PostgreSQL spends on them; `DriverStatement` runs such a statement
+statement, about what PostgreSQL spends on them; `DriverStatement` runs such a statement
 on the session's asyncpg connection inside the session's transaction, and `begin()` sends
 the tenant binding in BEGIN's round trip rather than as a statement of its own.
 """
