@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from shared.context import Runtime
-from shared.db import Database, DriverStatement, driver_connection
+from shared.db import Database, DriverStatement, begin, driver_connection
 from subgraphs.identity.models import Role
 from tests.conftest import MigratedDatabase, TenantHandle
 
@@ -89,3 +89,15 @@ def test_named_parameters_become_numbered_and_casts_stay() -> None:
     stmt = DriverStatement("SELECT CAST(:a AS int)::text, :b, :a, 'x::y'")
     assert stmt.sql == "SELECT CAST($1 AS int)::text, $2, $1, 'x::y'"
     assert stmt.names == ("a", "b")
+
+
+async def test_begin_on_a_started_transaction_binds_with_a_statement(
+    runtime: Runtime, tenant: TenantHandle
+) -> None:
+    async with runtime.db.sessions() as session:
+        await session.execute(text("select 1"))  # BEGIN has gone out, without a tenant
+        await begin(session, tenant.id)
+        bound = await session.scalar(text("select current_setting('app.tenant_id')"))
+        assert bound == str(tenant.id)
+        assert await session.scalar(text("select count(*) from identity.user")) == 1
+        await session.rollback()
