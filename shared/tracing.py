@@ -286,12 +286,7 @@ def _sql_started(conn: Connection, _: Any, statement: str, *__: Any) -> None:
     tracer = _TRACER
     if tracer is None or not otel_trace.get_current_span().is_recording():
         return  # no request being traced (the worker's polling, start-up): no root spans
-    verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
-    started = tracer.start_span(
-        verb,
-        kind=otel_trace.SpanKind.CLIENT,
-        attributes={"db.system": "postgresql", "db.statement": statement[:_STATEMENT_CHARS]},
-    )
+    started = tracer.start_span(_verb(statement), **_sql_span_options(statement))
     conn.info.setdefault(_SQL_SPANS, []).append(started)
 
 
@@ -317,9 +312,15 @@ def sql_span(statement: str) -> AbstractContextManager[Any]:
     tracer = _TRACER
     if tracer is None or not otel_trace.get_current_span().is_recording():
         return _NOOP
-    verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
-    return tracer.start_as_current_span(
-        verb,
-        kind=otel_trace.SpanKind.CLIENT,
-        attributes={"db.system": "postgresql", "db.statement": statement[:_STATEMENT_CHARS]},
-    )
+    return tracer.start_as_current_span(_verb(statement), **_sql_span_options(statement))
+
+
+def _verb(statement: str) -> str:
+    return statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+
+
+def _sql_span_options(statement: str) -> dict[str, Any]:
+    return {
+        "kind": otel_trace.SpanKind.CLIENT,
+        "attributes": {"db.system": "postgresql", "db.statement": statement[:_STATEMENT_CHARS]},
+    }
