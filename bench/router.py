@@ -237,6 +237,9 @@ def write_text(path: str, text: str) -> None:
 
 
 def serve_router(supergraph_file: str, port: int, share: bool) -> None:
+    from shared.logging import configure_logging
+
+    configure_logging("INFO")  # as `nexo serve` does: JSON request lines, not the console's
     sdl = Path(supergraph_file).read_text()
     app = create_router_app(sdl, http_transports(load_supergraph(sdl)), limits=LIMITS)
     app.state.router.executor.deduplicate = share
@@ -393,7 +396,9 @@ async def run_shape(
             port = free_port()
             if key.startswith("c"):
                 cmd = [sys.executable, __file__, "--serve-router", str(sg_file), str(port), flag]
-                child = spawn(cmd)
+                # Its request lines go to a file, as a deployment's go to its log.
+                with (tmp / f"router-{shape}-{key}.log").open("wb") as log:
+                    child = spawn(cmd, stderr=log)
             else:
                 cmd = ["node", "gateway.mjs", str(hive_file), str(port), *([flag] if flag else [])]
                 child = spawn(cmd, cwd=ORACLE)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +53,7 @@ class _Batch:
 
     context: dict[str, Json]
     reps: list[dict[str, Json]] = field(default_factory=list)
-    owners: list[list[tuple[dict[str, Json], Chain]]] = field(default_factory=list)
+    owners: list[list[dict[str, Json]]] = field(default_factory=list)
     index: dict[bytes, int] = field(default_factory=dict)
 
 
@@ -177,9 +177,9 @@ class Executor:
         started = time.perf_counter()
         ok = False
         try:
-            response = await asyncio.wait_for(
-                transport.fetch(request, headers), self.timeout_for(fetch.service)
-            )
+            # A timeout scope, not `wait_for`: no task of its own for each fetch.
+            async with asyncio.timeout(self.timeout_for(fetch.service)):
+                response = await transport.fetch(request, headers)
             if not isinstance(response, dict) or not isinstance(response.get("data"), dict | None):
                 raise TransportError("malformed GraphQL response")
             ok = not response.get("errors")
@@ -219,24 +219,19 @@ class Executor:
         assert fetch.requires is not None
         # One request, or one per distinct set of contextual argument values.
         batches: dict[bytes, _Batch] = {}
-        found = [o for path in node.paths for o in _objects_at(state.tree, path)]
-        # Which of the fetch's type conditions apply, worked out once per type name.
-        applying: dict[Json, tuple[list[SelectionSetNode], list[SelectionSetNode]]] = {}
-        for obj, chain in found:
+        places = _Places(state.tree, node.paths)
+        objects = [o for path in node.paths for o in _objects_in(state.tree, path)]
+        chains = places.in_order() if fetch.contexts else []
+        for n, obj in enumerate(objects):
             typename = obj.get("__typename")
-            sets = applying.get(typename)
-            if sets is None:
-                sets = applying[typename] = (
-                    self.applying(typename, fetch.requires),
-                    self.applying(typename, fetch.keys),
-                )
-            rep = _representation(obj, *sets)
+            program = self.program(fetch, typename if isinstance(typename, str) else None)
+            rep = program.representation(obj)
             if rep is None:
                 continue
             if fetch.typename_rewrite:
                 rep["__typename"] = fetch.typename_rewrite
             if fetch.contexts:
-                context = _context_values(state.tree, _path(chain), fetch.contexts)
+                context = _context_values(state.tree, path_of(chains[n]), fetch.contexts)
                 signature = orjson.dumps(context, option=orjson.OPT_SORT_KEYS)
             else:
                 context, signature = {}, b""
@@ -245,13 +240,17 @@ class Executor:
                 batch = batches[signature] = _Batch(context)
             # Same entity reached from several places: ask for it once.
             sig = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
-            if sig not in batch.index:
-                batch.index[sig] = len(batch.reps)
+            at = batch.index.get(sig)
+            if at is None:
+                at = batch.index[sig] = len(batch.reps)
                 batch.reps.append(rep)
                 batch.owners.append([])
-            batch.owners[batch.index[sig]].append((obj, chain))
+            batch.owners[at].append(obj)
         await asyncio.gather(
-            *(self.entity_batch(fetch, b, variables, headers, state) for b in batches.values())
+            *(
+                self.entity_batch(fetch, b, variables, headers, state, places)
+                for b in batches.values()
+            )
         )
 
     async def entity_batch(
@@ -261,6 +260,7 @@ class Executor:
         variables: Mapping[str, Json],
         headers: Mapping[str, str],
         state: ExecutionState,
+        places: _Places,
     ) -> None:
         owners = batch.owners
         used = {v: variables[v] for v in fetch.variables if v in variables}
@@ -273,24 +273,40 @@ class Executor:
                 raise TransportError("malformed _entities result")
         except Exception as exc:
             first_key = fetch.response_keys[:1]
-            paths = [[*_path(chain), *first_key] for group in owners for _, chain in group]
+            paths = [[*path_of(c), *first_key] for group in owners for c in places.of(group)]
             state.errors.extend(_failures(fetch.service, exc, paths, headers.get(REQUEST_ID)))
             return
         renames = dict(fetch.renames)
+        schema = self.schema
         for i, entity in enumerate(entities or ()):
             if isinstance(entity, dict) and i < len(owners):
                 entity = _renamed(entity, renames)
-                for obj, _ in owners[i]:
-                    merge(obj, entity, self.schema)
+                for obj in owners[i]:
+                    merge(obj, entity, schema)
         for error in response.get("errors") or ():
             epath = _renamed_path(error.get("path"), renames)
             if isinstance(epath, list) and len(epath) >= 2 and epath[0] == "_entities":
                 i = epath[1]
                 if isinstance(i, int) and i < len(owners):
-                    for _, chain in owners[i]:
-                        state.errors.append(_tag(error, fetch.service, [*_path(chain), *epath[2:]]))
+                    for chain in places.of(owners[i]):
+                        state.errors.append(
+                            _tag(error, fetch.service, [*path_of(chain), *epath[2:]])
+                        )
                     continue
             state.errors.append(_tag(error, fetch.service, None))
+
+    def program(self, fetch: p.Fetch, typename: str | None) -> _Program:
+        """How an object of `typename` becomes `fetch`'s representation, worked out once
+        per fetch of a kept plan and type name."""
+        found: _Program | None = fetch.compiled.get(typename)
+        if found is None:
+            found = _Program(
+                self.applying(typename, fetch.requires), self.applying(typename, fetch.keys)
+            )
+            # A subgraph names the types; only so many are kept, whatever it sends.
+            if len(fetch.compiled) < _PROGRAMS:
+                fetch.compiled[typename] = found
+        return found
 
     def applying(
         self, typename: Json, selection: SelectionSetNode | None
@@ -321,21 +337,75 @@ class Executor:
         )
 
 
-def _representation(
-    obj: dict[str, Json], requires: list[SelectionSetNode], keys: list[SelectionSetNode]
-) -> dict[str, Json] | None:
-    """The object's representation from the fetch's fragments that apply to it, or None
-    when it has none: not of the entity type, or a key field null (the subgraph could not
-    look it up; only the fields this fetch would add stay null)."""
-    if not requires:
-        return None
-    rep: dict[str, Json] = {}
-    for selection in requires:
-        _extract(obj, selection, rep)
-    for selection in keys:
-        if not _complete(obj, selection):
+_PROGRAMS = 64
+
+_Picks = tuple[tuple[str, str, "_Picks | None"], ...]
+"""A selection compiled for reading objects: (key in the tree, field name, nested picks)
+per field, inline fragments flattened in."""
+
+
+def _picks(selections: Sequence[SelectionSetNode]) -> _Picks:
+    out: list[tuple[str, str, _Picks | None]] = []
+    for selection in selections:
+        for sel in selection.selections:
+            if isinstance(sel, FieldNode):
+                nested = None if sel.selection_set is None else _picks([sel.selection_set])
+                out.append(((sel.alias or sel.name).value, sel.name.value, nested))
+            elif isinstance(sel, InlineFragmentNode):
+                out.extend(_picks([sel.selection_set]))
+    return tuple(out)
+
+
+class _Program:
+    """The representation of an object of one type for one fetch: the fields of the
+    `requires` fragments that apply to it, read under the router's aliases and sent
+    under the fields' own names, when every key field of the applying `keys`
+    fragments has a value."""
+
+    __slots__ = ("keys", "requires", "wanted")
+
+    def __init__(self, requires: list[SelectionSetNode], keys: list[SelectionSetNode]) -> None:
+        self.wanted = bool(requires)
+        self.requires = _picks(requires)
+        self.keys = _picks(keys)
+
+    def representation(self, obj: dict[str, Json]) -> dict[str, Json] | None:
+        """None when the object has no representation: not of the entity type, or a key
+        field null (the subgraph could not look it up; only the fields this fetch would
+        add stay null)."""
+        if not self.wanted or not _complete(obj, self.keys):
             return None
-    return rep
+        return _pick(obj, self.requires)
+
+
+def _pick(obj: dict[str, Json], picks: _Picks) -> dict[str, Json]:
+    out: dict[str, Json] = {}
+    for key, name, nested in picks:
+        if key in obj:
+            value = obj[key]
+            if nested is not None and value is not None:
+                value = _pick_nested(value, nested)
+            out[name] = value
+    return out
+
+
+def _pick_nested(value: Json, picks: _Picks) -> Json:
+    if isinstance(value, list):
+        return [_pick_nested(v, picks) for v in value]
+    return _pick(value, picks) if isinstance(value, dict) else value
+
+
+def _complete(obj: Json, picks: _Picks) -> bool:
+    """Whether every field picked has a value (not null) in `obj`."""
+    for key, _, nested in picks:
+        value = obj.get(key) if isinstance(obj, dict) else None
+        if value is None:
+            return False
+        if nested is not None:
+            items = value if isinstance(value, list) else [value]
+            if not all(_complete(v, nested) for v in items):
+                return False
+    return True
 
 
 def _extract(obj: Json, selection: SelectionSetNode, out: dict[str, Json]) -> None:
@@ -378,22 +448,6 @@ def _context_values(
     return values
 
 
-def _complete(obj: Json, selection: SelectionSetNode) -> bool:
-    """Whether every field of the selection has a value (not null) in `obj`."""
-    for sel in selection.selections:
-        if isinstance(sel, FieldNode):
-            value = obj.get((sel.alias or sel.name).value) if isinstance(obj, dict) else None
-            if value is None:
-                return False
-            if sel.selection_set is not None:
-                items = value if isinstance(value, list) else [value]
-                if not all(_complete(v, sel.selection_set) for v in items):
-                    return False
-        elif isinstance(sel, InlineFragmentNode) and not _complete(obj, sel.selection_set):
-            return False
-    return True
-
-
 def _renamed(value: Json, renames: Mapping[str, str]) -> Json:
     """A subgraph's data with the router's aliases (`Fetch.renames`) renamed back."""
     if not renames:
@@ -423,11 +477,11 @@ def _extract_nested(value: Json, selection: SelectionSetNode) -> Json:
 
 Chain = tuple[Any, ...]
 """A response path as nested pairs, `((((), "users"), 0), "reviews")`: one step costs a
-pair, not a copy of the path so far, for every object of every list. `_path` makes
+pair, not a copy of the path so far, for every object of every list. `path_of` makes
 it a list where one is needed (errors, contextual arguments)."""
 
 
-def _path(chain: Chain) -> list[str | int]:
+def path_of(chain: Chain) -> list[str | int]:
     out: list[str | int] = []
     while chain:
         chain, segment = chain
@@ -436,10 +490,27 @@ def _path(chain: Chain) -> list[str | int]:
     return out
 
 
+def _objects_in(tree: dict[str, Json], path: tuple[str, ...]) -> list[dict[str, Json]]:
+    """The objects at a plan path (`@` = each list item), in response order."""
+    current: list[Json] = [tree]
+    for segment in path:
+        if segment == "@":
+            current = [
+                v for value in current if isinstance(value, list) for v in value if v is not None
+            ]
+        else:
+            current = [
+                child
+                for value in current
+                if isinstance(value, dict) and (child := value.get(segment)) is not None
+            ]
+    return [v for v in current if isinstance(v, dict)]
+
+
 def _objects_at(
     tree: dict[str, Json], path: tuple[str, ...]
 ) -> list[tuple[dict[str, Json], Chain]]:
-    """`objects_at` with each response path as a `Chain`."""
+    """`_objects_in` with each object's response path as a `Chain`."""
     current: list[tuple[Json, Chain]] = [(tree, ())]
     for segment in path:
         following: list[tuple[Json, Chain]] = []
@@ -455,6 +526,41 @@ def _objects_at(
                         following.append((child, (at, segment)))
         current = following
     return [(v, at) for v, at in current if isinstance(v, dict)]
+
+
+class _Places:
+    """Where an entity fetch's objects sit in the response, worked out only when it is
+    needed (an error's path, a contextual argument): walking the tree for the objects
+    alone costs half as much."""
+
+    def __init__(self, tree: dict[str, Json], paths: tuple[tuple[str, ...], ...]) -> None:
+        self.tree = tree
+        self.paths = paths
+        self._found: list[tuple[dict[str, Json], Chain]] | None = None
+        self._by_object: dict[int, list[Chain]] | None = None
+
+    def _walk(self) -> list[tuple[dict[str, Json], Chain]]:
+        if self._found is None:
+            self._found = [f for path in self.paths for f in _objects_at(self.tree, path)]
+        return self._found
+
+    def in_order(self) -> list[Chain]:
+        """The chain of each object `_objects_in` gives over the paths, in its order."""
+        return [chain for _, chain in self._walk()]
+
+    def of(self, objects: list[dict[str, Json]]) -> list[Chain]:
+        """Every place of each of `objects` (an object merged into two places has two)."""
+        if self._by_object is None:
+            self._by_object = {}
+            for obj, chain in self._walk():
+                self._by_object.setdefault(id(obj), []).append(chain)
+        seen: set[int] = set()
+        out: list[Chain] = []
+        for obj in objects:
+            if id(obj) not in seen:
+                seen.add(id(obj))
+                out += self._by_object.get(id(obj), [])
+        return out
 
 
 def objects_at(
@@ -479,10 +585,12 @@ def merge(
 ) -> None:
     for key, value in source.items():
         have = target.get(key)
+        if have is None:
+            target[key] = value
+            continue
         # An @interfaceObject answers with the interface's name; keep the concrete one.
         if (
             key == "__typename"
-            and have is not None
             and schema is not None
             and is_abstract_type(schema.get_type(str(value)))
         ):

@@ -22,7 +22,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
@@ -55,7 +55,7 @@ from router.lru import LRU
 from router.plan import PlanningError, QueryPlan
 from router.query_planner import INTROSPECTION_ROOTS, PlanCache, document_key
 from router.selection import tree_key
-from router.shaping import Shaper
+from router.shaping import ShapePlans, Shaper, directive_variables, plans_for
 from router.supergraph import Supergraph
 from router.transport import REQUEST_ID, Transport
 from shared import tracing
@@ -93,6 +93,10 @@ class CheckedDocument:
     refusal: LimitExceeded | None = None
     key: str = ""
     """`document_key`: the same for texts that differ only in comments or layout."""
+    directive_variables: tuple[str, ...] = ()
+    """The variables @skip/@include read: with the operation, what the shaping plans
+    kept in `shapes` depend on."""
+    shapes: dict[tuple[Any, ...], ShapePlans] = field(default_factory=dict, compare=False)
 
 
 _EMPTY = DocumentNode(definitions=())
@@ -211,7 +215,7 @@ class Router:
             checked = CheckedDocument(doc, [], exc, key)
         else:
             errors = validate(self.schema, doc, self.rules, hide_suggestions=not self.suggestions)
-            checked = CheckedDocument(doc, list(errors), None, key)
+            checked = CheckedDocument(doc, list(errors), None, key, directive_variables(doc))
         self.documents.put(query, checked)
         self._normalised.put(key, checked)
         return checked
@@ -368,7 +372,8 @@ class Router:
         fragments = {
             d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        shaper = Shaper(self.schema, fragments, coerced, state.errors)
+        plans = plans_for(checked.shapes, op, checked.directive_variables, coerced.coerced)
+        shaper = Shaper(self.schema, fragments, coerced, state.errors, plans)
         data = shaper.shape(op, state.tree)
         body: dict[str, Any] = {}
         if state.errors:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import SelectionSetNode, print_ast
@@ -38,6 +38,9 @@ class Fetch:
     """(variable, ancestor path, selection): a contextual argument (`@fromContext`),
     read for each representation from its ancestor at that path; representations
     with different values go in different requests."""
+    compiled: dict[str | None, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The executor's memo of what it works out from this fetch per `__typename` (the
+    fragments of `requires` and `keys` that apply, compiled), kept as long as the plan."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graphql import (
+    DirectiveNode,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -37,11 +39,15 @@ from graphql import (
     SelectionSetNode,
     TypeMetaFieldDef,
     TypeNameMetaFieldDef,
+    VariableNode,
+    Visitor,
     is_abstract_type,
     is_leaf_type,
+    visit,
 )
 from graphql.execution.values import VariableValues, get_directive_values
 
+from router.executor import Chain, path_of
 from router.selection import client_key, tree_key
 
 Json = Any
@@ -54,6 +60,56 @@ _FieldPlan = tuple[str, str, GraphQLField | None, list[SelectionSetNode], str, b
 its label for errors, whether its value is kept raw (introspection), and whether a
 value that is there is the answer as it stands (a scalar that is not a list: most
 fields, which then cost one dictionary lookup)."""
+
+
+class ShapePlans:
+    """The field plans of one operation of one document, kept with the checked document
+    from one request to the next: a plan depends on the schema, the document and the
+    values of the variables that @skip/@include read, so `for_request` keeps one set
+    per operation and such values (at most `_MEMOS` of them; past that a request
+    works its plans out alone)."""
+
+    __slots__ = ("fields", "roots")
+
+    def __init__(self) -> None:
+        self.fields: dict[tuple[str, int, bool], list[_FieldPlan]] = {}
+        # The operation's root selection-set list: the plans name selection-set lists
+        # by id, so each list they name lives as long as they do.
+        self.roots: list[list[SelectionSetNode]] = []
+
+
+_MEMOS = 16
+
+
+def directive_variables(doc: DocumentNode) -> tuple[str, ...]:
+    """The variables whose values @skip and @include read anywhere in `doc`."""
+    found: dict[str, None] = {}
+
+    class Finder(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            if node.name.value in ("skip", "include"):
+                for arg in node.arguments or ():
+                    if isinstance(arg.value, VariableNode):
+                        found[arg.value.name.value] = None
+
+    visit(doc, Finder())
+    return tuple(found)
+
+
+def plans_for(
+    memos: dict[tuple[Any, ...], ShapePlans],
+    op: OperationDefinitionNode,
+    names: tuple[str, ...],
+    variables: Mapping[str, Any],
+) -> ShapePlans:
+    """The kept plans of `op` under these values of the directive variables `names`."""
+    key = (id(op), *(variables.get(n) for n in names))
+    found = memos.get(key)
+    if found is None:
+        found = ShapePlans()
+        if len(memos) < _MEMOS:
+            memos[key] = found
+    return found
 
 
 class _Bubble:
@@ -70,16 +126,17 @@ class Shaper:
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: VariableValues,
         errors: list[dict[str, Any]],
+        plans: ShapePlans | None = None,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.errors = errors
         # What an object of a runtime type under given selection sets completes: the
-        # same for every item of a list, so worked out once per request (the
-        # variables, which @skip/@include read, do not change within one).
-        self._plans: dict[tuple[str, int, bool], list[_FieldPlan]] = {}
-        self._roots: list[list[SelectionSetNode]] = []
+        # same for every item of a list, and for every request with the same values
+        # of the variables @skip/@include read (`ShapePlans`).
+        self._memo = ShapePlans() if plans is None else plans
+        self._plans = self._memo.fields
         self._error_prefixes: set[tuple[str | int, ...]] = set()
         for e in errors:
             path = e.get("path")
@@ -96,9 +153,12 @@ class Shaper:
     def shape(self, op: OperationDefinitionNode, tree: dict[str, Json]) -> dict[str, Json] | None:
         root = self.schema.get_root_type(op.operation)
         assert root is not None
-        sets = [op.selection_set]
-        self._roots.append(sets)  # kept: the plan memo names selection-set lists by id
-        result = self.complete_object(tree, root, sets, [])
+        roots = self._memo.roots
+        if not roots or roots[0][0] is not op.selection_set:
+            self._plans.clear()  # (never, while a memo serves one operation)
+            roots[:] = [[op.selection_set]]
+        sets = roots[0]
+        result = self.complete_object(tree, root, sets, ())
         return None if result is BUBBLE else result  # type: ignore[return-value]
 
     # -- field collection -------------------------------------------------------
@@ -187,19 +247,22 @@ class Shaper:
         obj: Json,
         static: GraphQLOutputType,
         sets: Sequence[SelectionSetNode],
-        path: list[str | int],
+        path: Chain,
         raw: bool = False,
     ) -> dict[str, Json] | _Bubble | None:
         if not isinstance(obj, dict):
             self.error(f"Expected an object for {static}, got {type(obj).__name__}.", path)
             return None
-        runtime = self.runtime_type(static, obj)
+        runtime = static if type(static) is GraphQLObjectType else self.runtime_type(static, obj)
         if runtime is None:
             # An object of a type the client may not see (@inaccessible) is no object:
             # null, which null propagation reports where the position is non-null.
             return None
+        plan = self._plans.get((runtime.name, id(sets), raw))
+        if plan is None:
+            plan = self._plan(runtime, sets, raw)
         result: dict[str, Json] = {}
-        for key, stored, fdef, sub_sets, label, inner_raw, as_is in self._plan(runtime, sets, raw):
+        for key, stored, fdef, sub_sets, label, inner_raw, as_is in plan:
             if fdef is None:
                 # An interface name here means only an @interfaceObject answered.
                 typename = obj.get("__typename")
@@ -210,7 +273,7 @@ class Shaper:
             if as_is and value is not None:
                 result[key] = value
                 continue
-            value = self.complete(value, fdef.type, sub_sets, [*path, key], label, inner_raw)
+            value = self.complete(value, fdef.type, sub_sets, (path, key), label, inner_raw)
             if isinstance(value, _Bubble):
                 return BUBBLE
             result[key] = value
@@ -248,7 +311,7 @@ class Shaper:
         value: Json,
         t: GraphQLOutputType,
         sets: Sequence[SelectionSetNode],
-        path: list[str | int],
+        path: Chain,
         label: str,
         raw: bool = False,
     ) -> Json:
@@ -262,11 +325,13 @@ class Shaper:
         elif isinstance(nullable, GraphQLList):
             if isinstance(value, list):
                 items = []
+                item_type = nullable.of_type
+                bubbled = False
                 for i, item in enumerate(value):
-                    items.append(
-                        self.complete(item, nullable.of_type, sets, [*path, i], label, raw)
-                    )
-                result = None if any(item is BUBBLE for item in items) else items
+                    done = self.complete(item, item_type, sets, (path, i), label, raw)
+                    bubbled = bubbled or done is BUBBLE
+                    items.append(done)
+                result = None if bubbled else items
             else:
                 self.error(f"Expected a list for {label}.", path)
                 result = None
@@ -281,11 +346,12 @@ class Shaper:
             shaped = self.complete_object(value, nullable, sets, path, raw)
             result = None if shaped is BUBBLE else shaped
         if result is None and nullable is not t:
-            if tuple(path) not in self._error_prefixes:
+            if tuple(path_of(path)) not in self._error_prefixes:
                 self.error(f"Cannot return null for non-nullable field {label}.", path)
             return BUBBLE
         return result
 
-    def error(self, message: str, path: list[str | int]) -> None:
-        self.errors.append({"message": message, "path": list(path)})
-        self._note(path)
+    def error(self, message: str, path: Chain) -> None:
+        at = path_of(path)
+        self.errors.append({"message": message, "path": at})
+        self._note(at)

@@ -147,6 +147,11 @@ async def test_identical_concurrent_queries_share_subgraph_requests(
     recorders = {n: Recorder(t) for n, t in in_process_transports().items()}
     router = Router(supergraph, recorders)
     query = "{ topReviews(first: 2) { body author { name } } }"
+    # Checked and planned once first: a request that has to wait for the planner's
+    # thread could otherwise arrive after the other's fetches are done.
+    await router.execute(query)
+    for recorder in recorders.values():
+        recorder.requests.clear()
     first, second = await asyncio.gather(router.execute(query), router.execute(query))
     expected = {
         "data": {
@@ -176,3 +181,75 @@ async def test_mutations_are_never_shared(supergraph: Supergraph) -> None:
     mutation = 'mutation { addUser(name: "twin") { name } }'
     await asyncio.gather(router.execute(mutation), router.execute(mutation))
     assert tg.MUTATION_LOG == ["user:twin", "user:twin"]
+
+
+async def test_kept_shaping_plans_follow_the_include_and_skip_variables(
+    supergraph: Supergraph,
+) -> None:
+    router = Router(supergraph, in_process_transports())
+    query = (
+        "query($a: Boolean!, $b: Boolean!) { topReviews(first: 1) {"
+        " body author @include(if: $a) { name } stars @skip(if: $b) } }"
+    )
+    answers = [
+        (await router.execute(query, {"a": a, "b": b})).body
+        for a, b in [(True, False), (False, True), (True, False), (False, False)]
+    ]
+    assert answers == [
+        {"data": {"topReviews": [{"body": "Sturdy", "author": {"name": "Ada"}, "stars": 5}]}},
+        {"data": {"topReviews": [{"body": "Sturdy"}]}},
+        {"data": {"topReviews": [{"body": "Sturdy", "author": {"name": "Ada"}, "stars": 5}]}},
+        {"data": {"topReviews": [{"body": "Sturdy", "stars": 5}]}},
+    ]
+    # One set of plans per set of values the directives read, reused by the third.
+    checked = router.documents.get(query)
+    assert checked is not None
+    assert checked.directive_variables == ("a", "b")
+    assert len(checked.shapes) == 3
+
+
+async def test_a_type_name_that_is_no_string_is_no_internal_error(
+    supergraph: Supergraph,
+) -> None:
+    """A subgraph that answers `"__typename": [...]`: the object has no representation,
+    so the fields another subgraph would add are missing, as for any unknown type."""
+    transports: dict[str, Transport] = dict(in_process_transports())
+    reviews = transports["reviews"]
+
+    async def tampered(request: dict[str, Any], headers: Mapping[str, str]) -> Any:
+        answer = await reviews.fetch(request, headers)
+        for review in (answer.get("data") or {}).get("topReviews") or ():
+            review["author"]["__typename"] = ["User"]
+        return answer
+
+    transports["reviews"] = InProcessTransport(tampered)
+    result = await Router(supergraph, transports).execute(
+        "{ topReviews(first: 1) { body author { name } } }"
+    )
+    # (It was an internal error: the type name was looked up in a dict.)
+    assert result.body == {
+        "errors": [
+            {
+                "message": "Cannot return null for non-nullable field User.name.",
+                "path": ["topReviews", 0, "author", "name"],
+            }
+        ],
+        "data": None,
+    }
+
+
+async def test_a_failed_entity_fetch_names_every_place_of_a_shared_entity(
+    supergraph: Supergraph,
+) -> None:
+    async def down(request: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+        raise ConnectionRefusedError("connection refused")
+
+    transports: dict[str, Transport] = dict(in_process_transports())
+    transports["inventory"] = InProcessTransport(down)
+    result = await Router(supergraph, transports).execute(
+        "{ topReviews { product { name stock: price } } }"
+    )
+    # Four reviews of three products: three representations, four places.
+    assert sorted(e["path"] for e in result.body["errors"]) == [
+        ["topReviews", i, "product", "stock"] for i in range(4)
+    ]
