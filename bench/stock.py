@@ -4,6 +4,12 @@ order, a reservation row, an outbox-ready ledger) against the ceiling of a bare
 5-line sales order confirmations per second against the same ceiling; then an oversell
 check: 50 clients race for fewer units than they ask, and the units they got are counted.
 
+A second baseline, "driver": NEXO's own reservation statement, each in a transaction of
+its own as NEXO runs it (BEGIN with the tenant binding, the statement, COMMIT: three
+round trips) on bare asyncpg connections of the application role, without SQLAlchemy.
+It is the ceiling of any reservation that is a transaction on asyncpg, which cannot send
+a statement and its COMMIT in one round trip.
+
     .venv/bin/python bench/stock.py [--ops 2000] [--orders 400] [--rounds 5]
 
 Raw and NEXO run in alternating rounds (the raw loop's rate moves with the disk's fsync
@@ -23,6 +29,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -36,6 +43,7 @@ from subgraphs.identity import api as identity
 from subgraphs.sales import orders
 from subgraphs.stock import api as ledger
 from subgraphs.stock import api as stock
+from subgraphs.stock import reserving
 
 
 async def _run(ops: int, clients: int, one: Callable[[], Awaitable[None]]) -> float:
@@ -157,6 +165,12 @@ def _span(values: list[float]) -> str:
     return f"{min(values):.0f}-{max(values):.0f}"
 
 
+def _ratios(ours: list[float], base: list[float]) -> str:
+    """Median and range of the per-round ratios (each round's two runs back to back)."""
+    ratios = sorted(o / b for o, b in zip(ours, base, strict=True))
+    return f"{ratios[len(ratios) // 2]:.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+
+
 async def main(ops: int, order_count: int, rounds: int) -> None:
     async with bench_database(pool_size=50) as bench:
         tenant, actor, line = await _hot_product(bench, ops)
@@ -177,6 +191,26 @@ async def main(ops: int, order_count: int, rounds: int) -> None:
         await setup.execute("insert into public.bench_level values (1, $1, 0)", Decimal(ops * 4))
         await setup.close()
 
+        app_dsn = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        begin = f"BEGIN; SELECT set_config('app.tenant_id', '{uuid.UUID(str(tenant))}', true);"
+
+        async def driver_reserve(pool: asyncpg.Pool) -> None:
+            args = reserving.RESERVE.arguments(
+                reserving.reserve_params(
+                    tenant, ledger.DocumentRef("Bench", uuid.uuid4()), [line], False
+                )
+            )
+            async with pool.acquire() as conn:
+                await conn.execute(begin)
+                try:
+                    [row] = await conn.fetch(reserving.RESERVE.sql, *args)
+                    if not row["ok"]:
+                        raise RuntimeError("the hot product ran out")
+                    await conn.execute("COMMIT")
+                except BaseException:
+                    await conn.execute("ROLLBACK")
+                    raise
+
         async def nexo_confirm() -> None:
             async with db.transaction(tenant) as session:
                 await orders.confirm_sales_order(session, tenant, quotations.pop())
@@ -184,16 +218,16 @@ async def main(ops: int, order_count: int, rounds: int) -> None:
         print(f"reservations of 1 unit on one hot product, {ops} per scenario;")
         print(f"confirmations of 5-line orders (5 hot products), {order_count} per scenario\n")
         print(
-            f"{'clients':>8} {'raw UPDATE/s':>14} {'NEXO reserve/s':>16}"
-            f" {'NEXO / raw (median, range)':>26} {'confirm/s':>10}"
-            f" {'confirm / raw':>20}"
+            f"{'clients':>8} {'raw UPDATE/s':>14} {'driver/s':>10} {'driver / raw':>18}"
+            f" {'NEXO reserve/s':>16} {'NEXO / raw (median, range)':>26}"
+            f" {'NEXO / driver':>18} {'confirm/s':>10} {'confirm / raw':>20}"
         )
         for clients in (1, 50):
             # Alternating rounds, so a change in the machine (the disk's fsync time
             # moves the raw loop most) hits both alike; each round's ratio is its own.
             # One pool at a time (both at 50 connections would pass max_connections),
             # each warmed up before it is timed.
-            raws, nexos, confirms = [], [], []
+            raws, drivers, nexos, confirms = [], [], [], []
             for _ in range(rounds):
                 pool = await asyncpg.create_pool(dsn, min_size=clients, max_size=clients)
                 assert pool is not None
@@ -208,18 +242,21 @@ async def main(ops: int, order_count: int, rounds: int) -> None:
                 await _run(100, clients, raw_update)
                 raws.append(await _run(ops // rounds, clients, raw_update))
                 await pool.close()
+                pool = await asyncpg.create_pool(app_dsn, min_size=clients, max_size=clients)
+                assert pool is not None
+                await _run(100, clients, partial(driver_reserve, pool))
+                drivers.append(await _run(ops // rounds, clients, partial(driver_reserve, pool)))
+                await pool.close()
                 await _run(100, clients, nexo_reserve)
                 nexos.append(await _run(ops // rounds, clients, nexo_reserve))
                 await _run(min(clients, 10), clients, nexo_confirm)
                 confirms.append(await _run(order_count // rounds, clients, nexo_confirm))
                 await db.engine.dispose()
-            ratios = sorted(n / r for n, r in zip(nexos, raws, strict=True))
-            c_ratios = sorted(c / r for c, r in zip(confirms, raws, strict=True))
             print(
-                f"{clients:>8} {_span(raws):>14} {_span(nexos):>16}"
-                f" {ratios[len(ratios) // 2]:>7.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
-                f" {_span(confirms):>10} {c_ratios[len(c_ratios) // 2]:>7.2f}"
-                f" ({c_ratios[0]:.2f}-{c_ratios[-1]:.2f})"
+                f"{clients:>8} {_span(raws):>14} {_span(drivers):>10}"
+                f" {_ratios(drivers, raws):>18} {_span(nexos):>16}"
+                f" {_ratios(nexos, raws):>26} {_ratios(nexos, drivers):>18}"
+                f" {_span(confirms):>10} {_ratios(confirms, raws):>20}"
             )
         units = max(ops // 10, 10)
         got, oversold = await _oversell(bench, tenant, units, units * 2)

@@ -197,6 +197,10 @@ class DriverStatement:
         self.sql = _NAMED.sub(number, sql)
         self.names: Sequence[str] = tuple(names)
 
+    def arguments(self, params: dict[str, Any]) -> list[Any]:
+        """`params` in the order of the statement's `$n` placeholders."""
+        return [params[n] for n in self.names]
+
     async def fetch(self, session: AsyncSession, **params: Any) -> list[asyncpg.Record]:
         if session.new or session.dirty or session.deleted:
             await session.flush()
@@ -207,9 +211,7 @@ class DriverStatement:
 
         with tracing.sql_span(self.sql):
             try:
-                rows: list[asyncpg.Record] = await driver.fetch(
-                    self.sql, *(params[n] for n in self.names)
-                )
+                rows: list[asyncpg.Record] = await driver.fetch(self.sql, *self.arguments(params))
                 return rows
             except asyncpg.PostgresError as exc:
                 raise DBAPIError(self.sql, params, exc) from exc

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,7 +57,7 @@ class Decision:
         return {loc for _, loc in self.free}
 
 
-_RESERVE = DriverStatement(
+RESERVE = DriverStatement(
     """
 WITH v AS (
     SELECT * FROM unnest(
@@ -146,6 +146,22 @@ def merge(lines: Sequence[DemandLine]) -> tuple[list[DemandLine], list[int]]:
     return [DemandLine(k[0], k[1], k[2], q) for k, q in merged.items()], list(first.values())
 
 
+def reserve_params(
+    tenant: TenantId, demand: DocumentRef, lines: Sequence[DemandLine], backorder: bool
+) -> dict[str, Any]:
+    """`RESERVE`'s parameters for merged `lines` (`bench/stock.py` runs it bare too)."""
+    return {
+        "tenant": tenant,
+        "demand_type": demand.type,
+        "demand_id": demand.id,
+        "backorder": backorder,
+        "lines": [ln.line for ln in lines],
+        "products": [ln.product_id for ln in lines],
+        "locations": [ln.location_id for ln in lines],
+        "quantities": [ln.quantity for ln in lines],
+    }
+
+
 async def reserve_statement(
     session: AsyncSession,
     tenant: TenantId,
@@ -155,17 +171,7 @@ async def reserve_statement(
     backorder: bool,
 ) -> Decision:
     """Run the reservation statement on merged `lines` (see the module docstring)."""
-    rows = await _RESERVE.fetch(
-        session,
-        tenant=tenant,
-        demand_type=demand.type,
-        demand_id=demand.id,
-        backorder=backorder,
-        lines=[ln.line for ln in lines],
-        products=[ln.product_id for ln in lines],
-        locations=[ln.location_id for ln in lines],
-        quantities=[ln.quantity for ln in lines],
-    )
+    rows = await RESERVE.fetch(session, **reserve_params(tenant, demand, lines, backorder))
     allocations = []
     free: dict[Key, Decimal] = {}
     unknown: set[Key] = set()
