@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from graphql import (
 from router import plan as p
 from router.errors import internal_error, log_internal
 from router.transport import REQUEST_ID, Transport, TransportError, to_json
+from router.tree import PROGRAMS, Places, Program, objects_at, objects_in, path_of
 from shared.codes import Code
 
 Json = Any
@@ -219,8 +220,8 @@ class Executor:
         assert fetch.requires is not None
         # One request, or one per distinct set of contextual argument values.
         batches: dict[bytes, _Batch] = {}
-        places = _Places(state.tree, node.paths)
-        objects = [o for path in node.paths for o in _objects_in(state.tree, path)]
+        places = Places(state.tree, node.paths)
+        objects = [o for path in node.paths for o in objects_in(state.tree, path)]
         chains = places.in_order() if fetch.contexts else []
         for n, obj in enumerate(objects):
             typename = obj.get("__typename")
@@ -260,7 +261,7 @@ class Executor:
         variables: Mapping[str, Json],
         headers: Mapping[str, str],
         state: ExecutionState,
-        places: _Places,
+        places: Places,
     ) -> None:
         owners = batch.owners
         used = {v: variables[v] for v in fetch.variables if v in variables}
@@ -295,16 +296,16 @@ class Executor:
                     continue
             state.errors.append(_tag(error, fetch.service, None))
 
-    def program(self, fetch: p.Fetch, typename: str | None) -> _Program:
+    def program(self, fetch: p.Fetch, typename: str | None) -> Program:
         """How an object of `typename` becomes `fetch`'s representation, worked out once
         per fetch of a kept plan and type name."""
-        found: _Program | None = fetch.compiled.get(typename)
+        found: Program | None = fetch.compiled.get(typename)
         if found is None:
-            found = _Program(
+            found = Program(
                 self.applying(typename, fetch.requires), self.applying(typename, fetch.keys)
             )
             # A subgraph names the types; only so many are kept, whatever it sends.
-            if len(fetch.compiled) < _PROGRAMS:
+            if len(fetch.compiled) < PROGRAMS:
                 fetch.compiled[typename] = found
         return found
 
@@ -335,77 +336,6 @@ class Executor:
             and isinstance(runtime, GraphQLObjectType)
             and self.schema.is_sub_type(cond_type, runtime)
         )
-
-
-_PROGRAMS = 64
-
-_Picks = tuple[tuple[str, str, "_Picks | None"], ...]
-"""A selection compiled for reading objects: (key in the tree, field name, nested picks)
-per field, inline fragments flattened in."""
-
-
-def _picks(selections: Sequence[SelectionSetNode]) -> _Picks:
-    out: list[tuple[str, str, _Picks | None]] = []
-    for selection in selections:
-        for sel in selection.selections:
-            if isinstance(sel, FieldNode):
-                nested = None if sel.selection_set is None else _picks([sel.selection_set])
-                out.append(((sel.alias or sel.name).value, sel.name.value, nested))
-            elif isinstance(sel, InlineFragmentNode):
-                out.extend(_picks([sel.selection_set]))
-    return tuple(out)
-
-
-class _Program:
-    """The representation of an object of one type for one fetch: the fields of the
-    `requires` fragments that apply to it, read under the router's aliases and sent
-    under the fields' own names, when every key field of the applying `keys`
-    fragments has a value."""
-
-    __slots__ = ("keys", "requires", "wanted")
-
-    def __init__(self, requires: list[SelectionSetNode], keys: list[SelectionSetNode]) -> None:
-        self.wanted = bool(requires)
-        self.requires = _picks(requires)
-        self.keys = _picks(keys)
-
-    def representation(self, obj: dict[str, Json]) -> dict[str, Json] | None:
-        """None when the object has no representation: not of the entity type, or a key
-        field null (the subgraph could not look it up; only the fields this fetch would
-        add stay null)."""
-        if not self.wanted or not _complete(obj, self.keys):
-            return None
-        return _pick(obj, self.requires)
-
-
-def _pick(obj: dict[str, Json], picks: _Picks) -> dict[str, Json]:
-    out: dict[str, Json] = {}
-    for key, name, nested in picks:
-        if key in obj:
-            value = obj[key]
-            if nested is not None and value is not None:
-                value = _pick_nested(value, nested)
-            out[name] = value
-    return out
-
-
-def _pick_nested(value: Json, picks: _Picks) -> Json:
-    if isinstance(value, list):
-        return [_pick_nested(v, picks) for v in value]
-    return _pick(value, picks) if isinstance(value, dict) else value
-
-
-def _complete(obj: Json, picks: _Picks) -> bool:
-    """Whether every field picked has a value (not null) in `obj`."""
-    for key, _, nested in picks:
-        value = obj.get(key) if isinstance(obj, dict) else None
-        if value is None:
-            return False
-        if nested is not None:
-            items = value if isinstance(value, list) else [value]
-            if not all(_complete(v, nested) for v in items):
-                return False
-    return True
 
 
 def _extract(obj: Json, selection: SelectionSetNode, out: dict[str, Json]) -> None:
@@ -473,111 +403,6 @@ def _extract_nested(value: Json, selection: SelectionSetNode) -> Json:
     inner: dict[str, Json] = {}
     _extract(value, selection, inner)
     return inner
-
-
-Chain = tuple[Any, ...]
-"""A response path as nested pairs, `((((), "users"), 0), "reviews")`: one step costs a
-pair, not a copy of the path so far, for every object of every list. `path_of` makes
-it a list where one is needed (errors, contextual arguments)."""
-
-
-def path_of(chain: Chain) -> list[str | int]:
-    out: list[str | int] = []
-    while chain:
-        chain, segment = chain
-        out.append(segment)
-    out.reverse()
-    return out
-
-
-def _objects_in(tree: dict[str, Json], path: tuple[str, ...]) -> list[dict[str, Json]]:
-    """The objects at a plan path (`@` = each list item), in response order."""
-    current: list[Json] = [tree]
-    for segment in path:
-        if segment == "@":
-            current = [
-                v for value in current if isinstance(value, list) for v in value if v is not None
-            ]
-        else:
-            current = [
-                child
-                for value in current
-                if isinstance(value, dict) and (child := value.get(segment)) is not None
-            ]
-    return [v for v in current if isinstance(v, dict)]
-
-
-def _objects_at(
-    tree: dict[str, Json], path: tuple[str, ...]
-) -> list[tuple[dict[str, Json], Chain]]:
-    """`_objects_in` with each object's response path as a `Chain`."""
-    current: list[tuple[Json, Chain]] = [(tree, ())]
-    for segment in path:
-        following: list[tuple[Json, Chain]] = []
-        if segment == "@":
-            for value, at in current:
-                if isinstance(value, list):
-                    following += [(v, (at, i)) for i, v in enumerate(value) if v is not None]
-        else:
-            for value, at in current:
-                if isinstance(value, dict):
-                    child = value.get(segment)
-                    if child is not None:
-                        following.append((child, (at, segment)))
-        current = following
-    return [(v, at) for v, at in current if isinstance(v, dict)]
-
-
-class _Places:
-    """Where an entity fetch's objects sit in the response, worked out only when it is
-    needed (an error's path, a contextual argument): walking the tree for the objects
-    alone costs half as much."""
-
-    def __init__(self, tree: dict[str, Json], paths: tuple[tuple[str, ...], ...]) -> None:
-        self.tree = tree
-        self.paths = paths
-        self._found: list[tuple[dict[str, Json], Chain]] | None = None
-        self._by_object: dict[int, list[Chain]] | None = None
-
-    def _walk(self) -> list[tuple[dict[str, Json], Chain]]:
-        if self._found is None:
-            self._found = [f for path in self.paths for f in _objects_at(self.tree, path)]
-        return self._found
-
-    def in_order(self) -> list[Chain]:
-        """The chain of each object `_objects_in` gives over the paths, in its order."""
-        return [chain for _, chain in self._walk()]
-
-    def of(self, objects: list[dict[str, Json]]) -> list[Chain]:
-        """Every place of each of `objects` (an object merged into two places has two)."""
-        if self._by_object is None:
-            self._by_object = {}
-            for obj, chain in self._walk():
-                self._by_object.setdefault(id(obj), []).append(chain)
-        seen: set[int] = set()
-        out: list[Chain] = []
-        for obj in objects:
-            if id(obj) not in seen:
-                seen.add(id(obj))
-                out += self._by_object.get(id(obj), [])
-        return out
-
-
-def objects_at(
-    tree: dict[str, Json], path: tuple[str, ...]
-) -> list[tuple[dict[str, Json], list[str | int]]]:
-    """The objects at a plan path (`@` = each list item), with their response paths."""
-    current: list[tuple[Json, list[str | int]]] = [(tree, [])]
-    for segment in path:
-        following: list[tuple[Json, list[str | int]]] = []
-        for value, at in current:
-            if segment == "@":
-                if isinstance(value, list):
-                    following.extend((v, [*at, i]) for i, v in enumerate(value) if v is not None)
-            elif isinstance(value, dict) and value.get(segment) is not None:
-                following.append((value[segment], [*at, segment]))
-        current = following
-    return [(v, at) for v, at in current if isinstance(v, dict)]
 
 
 def merge(

@@ -47,8 +47,8 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_directive_values
 
-from router.executor import Chain, path_of
 from router.selection import client_key, tree_key
+from router.tree import Chain, path_of
 
 Json = Any
 _INTROSPECTION = frozenset({"__schema", "__type"})
@@ -62,20 +62,25 @@ value that is there is the answer as it stands (a scalar that is not a list: mos
 fields, which then cost one dictionary lookup)."""
 
 
+_Kept = tuple[Sequence[SelectionSetNode], list[_FieldPlan]]
+"""A plan with the selection-set list it was made for."""
+
+
 class ShapePlans:
     """The field plans of one operation of one document, kept with the checked document
     from one request to the next: a plan depends on the schema, the document and the
-    values of the variables that @skip/@include read, so `for_request` keeps one set
-    per operation and such values (at most `_MEMOS` of them; past that a request
-    works its plans out alone)."""
+    values of the variables that @skip/@include read, so `plans_for` keeps one set per
+    operation and such values (at most `_MEMOS` of them; past that a request works its
+    plans out alone)."""
 
-    __slots__ = ("fields", "roots")
+    __slots__ = ("fields", "op", "root")
 
-    def __init__(self) -> None:
-        self.fields: dict[tuple[str, int, bool], list[_FieldPlan]] = {}
-        # The operation's root selection-set list: the plans name selection-set lists
-        # by id, so each list they name lives as long as they do.
-        self.roots: list[list[SelectionSetNode]] = []
+    def __init__(self, op: OperationDefinitionNode) -> None:
+        self.op = op
+        # The plans name selection-set lists by id: the root list, made once here, and
+        # the lists the plans hold, live as long as the plans do.
+        self.root: list[SelectionSetNode] = [op.selection_set]
+        self.fields: dict[tuple[str, int, bool], _Kept] = {}
 
 
 _MEMOS = 16
@@ -106,7 +111,7 @@ def plans_for(
     key = (id(op), *(variables.get(n) for n in names))
     found = memos.get(key)
     if found is None:
-        found = ShapePlans()
+        found = ShapePlans(op)
         if len(memos) < _MEMOS:
             memos[key] = found
     return found
@@ -135,8 +140,8 @@ class Shaper:
         # What an object of a runtime type under given selection sets completes: the
         # same for every item of a list, and for every request with the same values
         # of the variables @skip/@include read (`ShapePlans`).
-        self._memo = ShapePlans() if plans is None else plans
-        self._plans = self._memo.fields
+        self._memo = plans
+        self._plans: dict[tuple[str, int, bool], _Kept] = {}
         self._error_prefixes: set[tuple[str | int, ...]] = set()
         for e in errors:
             path = e.get("path")
@@ -153,12 +158,9 @@ class Shaper:
     def shape(self, op: OperationDefinitionNode, tree: dict[str, Json]) -> dict[str, Json] | None:
         root = self.schema.get_root_type(op.operation)
         assert root is not None
-        roots = self._memo.roots
-        if not roots or roots[0][0] is not op.selection_set:
-            self._plans.clear()  # (never, while a memo serves one operation)
-            roots[:] = [[op.selection_set]]
-        sets = roots[0]
-        result = self.complete_object(tree, root, sets, ())
+        memo = self._memo if self._memo is not None and self._memo.op is op else ShapePlans(op)
+        self._plans = memo.fields
+        result = self.complete_object(tree, root, memo.root, ())
         return None if result is BUBBLE else result  # type: ignore[return-value]
 
     # -- field collection -------------------------------------------------------
@@ -258,9 +260,8 @@ class Shaper:
             # An object of a type the client may not see (@inaccessible) is no object:
             # null, which null propagation reports where the position is non-null.
             return None
-        plan = self._plans.get((runtime.name, id(sets), raw))
-        if plan is None:
-            plan = self._plan(runtime, sets, raw)
+        kept = self._plans.get((runtime.name, id(sets), raw))
+        plan = kept[1] if kept is not None and kept[0] is sets else self._plan(runtime, sets, raw)
         result: dict[str, Json] = {}
         for key, stored, fdef, sub_sets, label, inner_raw, as_is in plan:
             if fdef is None:
@@ -282,12 +283,9 @@ class Shaper:
     def _plan(
         self, runtime: _ObjectLike, sets: Sequence[SelectionSetNode], raw: bool
     ) -> list[_FieldPlan]:
-        # `sets` is the list a parent's plan holds (or the operation's), alive as long
-        # as this Shaper: its id names it while the memo exists.
+        # `sets` is the list a parent's plan holds (or the operation's); it is kept
+        # with the plan, so its id names no other list while the plan is kept.
         memo_key = (runtime.name, id(sets), raw)
-        found = self._plans.get(memo_key)
-        if found is not None:
-            return found
         made: list[_FieldPlan] = []
         for key, nodes in self.collect(runtime, sets).items():
             name = nodes[0].name.value
@@ -303,7 +301,7 @@ class Shaper:
             named = fdef.type.of_type if isinstance(fdef.type, GraphQLNonNull) else fdef.type
             as_is = is_leaf_type(named) and not isinstance(named, GraphQLEnumType)
             made.append((key, stored, fdef, sub_sets, label, raw or name in _INTROSPECTION, as_is))
-        self._plans[memo_key] = made
+        self._plans[memo_key] = (sets, made)
         return made
 
     def complete(
