@@ -44,7 +44,7 @@ FetchObserver = Callable[[str, float, bool], None]
 class _Shared:
     """A subgraph request in flight and how many requests wait for it."""
 
-    future: asyncio.Future[tuple[dict[str, Json], bytes]]
+    future: asyncio.Future[tuple[dict[str, Json], bytes | None]] | None = None
     waiters: int = 0
 
 
@@ -135,11 +135,16 @@ class Executor:
             # only not shared.
             return await self.send(fetch, variables, headers)
         shared = self._in_flight.get(key)
+        if shared is not None and shared.future is not None and shared.future.done():
+            # Answered already, and perhaps merged by now: too late to share.
+            shared = None
         first = shared is None
         if shared is None:
-            shared = _Shared(asyncio.ensure_future(self.send_once(fetch, variables, headers)))
+            shared = _Shared()
+            shared.future = asyncio.ensure_future(self.send_once(fetch, variables, headers, shared))
             self._in_flight[key] = shared
             shared.future.add_done_callback(lambda _: self._forget(key, shared))
+        assert shared.future is not None
         shared.waiters += 1
         try:
             answer, raw = await asyncio.shield(shared.future)
@@ -149,7 +154,7 @@ class Executor:
                 # Every request that wanted it was cancelled (deadline, disconnect):
                 # the subgraph call goes too.
                 shared.future.cancel()
-        if first:
+        if first or raw is None:
             return answer
         # Each request merges into its own tree, so it gets its own objects, made
         # from the answer as it arrived (the first caller may have merged it since).
@@ -159,14 +164,22 @@ class Executor:
     def _forget(self, key: bytes, shared: _Shared) -> None:
         if self._in_flight.get(key) is shared:
             del self._in_flight[key]
+        assert shared.future is not None
         if not shared.future.cancelled():
             shared.future.exception()  # retrieved: a failure is reported by each waiter
 
     async def send_once(
-        self, fetch: p.Fetch, variables: dict[str, Json], headers: Mapping[str, str]
-    ) -> tuple[dict[str, Json], bytes]:
+        self,
+        fetch: p.Fetch,
+        variables: dict[str, Json],
+        headers: Mapping[str, str],
+        shared: _Shared,
+    ) -> tuple[dict[str, Json], bytes | None]:
+        """The answer, and its JSON for copies when more than one request waits for it
+        (most fetches are nobody else's: they are not written out again). A request
+        that arrives later does not share (`call`), so those waiting now are all."""
         response = await self.send(fetch, variables, headers)
-        return response, to_json(response)
+        return response, to_json(response) if shared.waiters > 1 else None
 
     async def send(
         self, fetch: p.Fetch, variables: dict[str, Json], headers: Mapping[str, str]

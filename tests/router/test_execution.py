@@ -253,3 +253,30 @@ async def test_a_failed_entity_fetch_names_every_place_of_a_shared_entity(
     assert sorted(e["path"] for e in result.body["errors"]) == [
         ["topReviews", i, "product", "stock"] for i in range(4)
     ]
+
+
+async def test_only_a_fetch_that_is_shared_is_written_out_for_copies(
+    supergraph: Supergraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from router import executor
+
+    written: list[Any] = []
+    real = executor.to_json
+
+    def counting(value: Any) -> bytes:
+        written.append(value)
+        return real(value)
+
+    monkeypatch.setattr(executor, "to_json", counting)
+    router = Router(supergraph, in_process_transports())
+    query = "{ topReviews(first: 2) { body author { name } } }"
+    alone = await router.execute(query)
+    assert written == []  # sharing is on, but no one else wanted these fetches
+    first, second = await asyncio.gather(router.execute(query), router.execute(query))
+    assert first.body == second.body == alone.body
+    assert len(written) == 2  # the reviews and the accounts answer, once each
+    # Each request got objects of its own: changing one answer leaves the other alone.
+    first.body["data"]["topReviews"][0]["author"]["name"] = "changed"
+    assert second.body["data"]["topReviews"][0]["author"]["name"] == "Ada"
