@@ -48,6 +48,18 @@ class _Shared:
     waiters: int = 0
 
 
+def _joinable(shared: _Shared) -> bool:
+    """Whether a request that comes now may wait for `shared`: while it is in flight;
+    once it has failed; once it has an answer only if that was written out for copies
+    (else the first request may have merged it into its tree by now)."""
+    future = shared.future
+    if future is None or not future.done():
+        return True
+    if future.cancelled():
+        return False
+    return future.exception() is not None or future.result()[1] is not None
+
+
 @dataclass
 class _Batch:
     """The representations of one entity request, and who gets each answer."""
@@ -135,8 +147,7 @@ class Executor:
             # only not shared.
             return await self.send(fetch, variables, headers)
         shared = self._in_flight.get(key)
-        if shared is not None and shared.future is not None and shared.future.done():
-            # Answered already, and perhaps merged by now: too late to share.
+        if shared is not None and not _joinable(shared):
             shared = None
         first = shared is None
         if shared is None:
@@ -176,8 +187,8 @@ class Executor:
         shared: _Shared,
     ) -> tuple[dict[str, Json], bytes | None]:
         """The answer, and its JSON for copies when more than one request waits for it
-        (most fetches are nobody else's: they are not written out again). A request
-        that arrives later does not share (`call`), so those waiting now are all."""
+        (most fetches are nobody else's: they are not written out again). Without the
+        JSON, a request that comes later does not join (`_joinable`)."""
         response = await self.send(fetch, variables, headers)
         return response, to_json(response) if shared.waiters > 1 else None
 
