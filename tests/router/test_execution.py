@@ -261,9 +261,9 @@ async def test_only_a_fetch_that_is_shared_is_written_out_for_copies(
     import asyncio
 
     from router import executor
+    from router.transport import to_json as real
 
     written: list[Any] = []
-    real = executor.to_json
 
     def counting(value: Any) -> bytes:
         written.append(value)
@@ -280,3 +280,36 @@ async def test_only_a_fetch_that_is_shared_is_written_out_for_copies(
     # Each request got objects of its own: changing one answer leaves the other alone.
     first.body["data"]["topReviews"][0]["author"]["name"] = "changed"
     assert second.body["data"]["topReviews"][0]["author"]["name"] == "Ada"
+
+
+async def test_a_request_joins_a_shared_fetch_only_while_its_answer_can_be_copied() -> None:
+    import asyncio
+
+    from router.executor import _joinable, _Shared
+
+    loop = asyncio.get_running_loop()
+
+    def shared(state: str) -> _Shared:
+        future: asyncio.Future[tuple[dict[str, Any], bytes | None]] = loop.create_future()
+        if state == "copied":
+            future.set_result(({"data": {}}, b'{"data":{}}'))
+        elif state == "answered":
+            future.set_result(({"data": {}}, None))
+        elif state == "failed":
+            future.set_exception(ConnectionError("down"))
+        elif state == "cancelled":
+            future.cancel()
+        return _Shared(future)
+
+    verdicts = {s: _joinable(shared(s)) for s in ("flying", "copied", "answered", "failed")}
+    verdicts["cancelled"] = _joinable(shared("cancelled"))
+    # In flight, written out for copies, or failed (each waiter reports it): join.
+    # An answer nobody copied may be merged into its first request's tree by now, and
+    # a cancelled fetch has nothing to give: fetch again.
+    assert verdicts == {
+        "flying": True,
+        "copied": True,
+        "answered": False,
+        "failed": True,
+        "cancelled": False,
+    }
