@@ -247,9 +247,13 @@ class Executor:
         places = Places(state.tree, node.paths)
         objects = [o for path in node.paths for o in objects_in(state.tree, path)]
         chains = places.in_order() if fetch.contexts else []
+        last: Json = None
+        program = self.program(fetch, None)
         for n, obj in enumerate(objects):
             typename = obj.get("__typename")
-            program = self.program(fetch, typename if isinstance(typename, str) else None)
+            if typename != last:  # most objects of a fetch are of one type
+                last = typename
+                program = self.program(fetch, typename if isinstance(typename, str) else None)
             rep = program.representation(obj)
             if rep is None:
                 continue

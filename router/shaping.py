@@ -55,11 +55,21 @@ _INTROSPECTION = frozenset({"__schema", "__type"})
 _ObjectLike = GraphQLObjectType | GraphQLInterfaceType
 
 
-_FieldPlan = tuple[str, str, GraphQLField | None, list[SelectionSetNode], str, bool, bool]
+_FieldPlan = tuple[
+    str,
+    str,
+    GraphQLField | None,
+    list[SelectionSetNode],
+    str,
+    bool,
+    bool,
+    GraphQLObjectType | None,
+]
 """Response key, key in the tree, the field (None: `__typename`), its selection sets,
-its label for errors, whether its value is kept raw (introspection), and whether a
-value that is there is the answer as it stands (a scalar that is not a list: most
-fields, which then cost one dictionary lookup)."""
+its label for errors, whether its value is kept raw (introspection), whether a value
+that is there is the answer as it stands (a scalar that is not a list: most fields,
+which then cost one dictionary lookup), and the field's object type when it is one
+(its objects are completed without a frame for the field)."""
 
 
 _Kept = tuple[Sequence[SelectionSetNode], list[_FieldPlan]]
@@ -263,7 +273,7 @@ class Shaper:
         kept = self._plans.get((runtime.name, id(sets), raw))
         plan = kept[1] if kept is not None and kept[0] is sets else self._plan(runtime, sets, raw)
         result: dict[str, Json] = {}
-        for key, stored, fdef, sub_sets, label, inner_raw, as_is in plan:
+        for key, stored, fdef, sub_sets, label, inner_raw, as_is, direct in plan:
             if fdef is None:
                 # An interface name here means only an @interfaceObject answered.
                 typename = obj.get("__typename")
@@ -274,7 +284,12 @@ class Shaper:
             if as_is and value is not None:
                 result[key] = value
                 continue
-            value = self.complete(value, fdef.type, sub_sets, (path, key), label, inner_raw)
+            if direct is not None and isinstance(value, dict):
+                value = self.complete_object(value, direct, sub_sets, (path, key), inner_raw)
+                if not isinstance(value, dict):
+                    value = self._nulled(fdef.type, direct, (path, key), label)
+            else:
+                value = self.complete(value, fdef.type, sub_sets, (path, key), label, inner_raw)
             if isinstance(value, _Bubble):
                 return BUBBLE
             result[key] = value
@@ -291,7 +306,7 @@ class Shaper:
             name = nodes[0].name.value
             stored = key if raw else tree_key(key, name)
             if name == "__typename":
-                made.append((key, stored, None, [], "", raw, False))
+                made.append((key, stored, None, [], "", raw, False, None))
                 continue
             fdef = self.field_def(runtime, name)
             if fdef is None:
@@ -300,7 +315,9 @@ class Shaper:
             label = f"{runtime.name}.{name}"
             named = fdef.type.of_type if isinstance(fdef.type, GraphQLNonNull) else fdef.type
             as_is = is_leaf_type(named) and not isinstance(named, GraphQLEnumType)
-            made.append((key, stored, fdef, sub_sets, label, raw or name in _INTROSPECTION, as_is))
+            direct = named if type(named) is GraphQLObjectType else None
+            inner_raw = raw or name in _INTROSPECTION
+            made.append((key, stored, fdef, sub_sets, label, inner_raw, as_is, direct))
         self._plans[memo_key] = (sets, made)
         return made
 
@@ -324,9 +341,17 @@ class Shaper:
             if isinstance(value, list):
                 items = []
                 item_type = nullable.of_type
+                inner = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+                direct = type(inner) is GraphQLObjectType
                 bubbled = False
                 for i, item in enumerate(value):
-                    done = self.complete(item, item_type, sets, (path, i), label, raw)
+                    if direct and isinstance(item, dict):
+                        # An object of an object type, the common item: one frame.
+                        done = self.complete_object(item, inner, sets, (path, i), raw)
+                        if not isinstance(done, dict):
+                            done = self._nulled(item_type, inner, (path, i), label)
+                    else:
+                        done = self.complete(item, item_type, sets, (path, i), label, raw)
                     bubbled = bubbled or done is BUBBLE
                     items.append(done)
                 result = None if bubbled else items
@@ -343,11 +368,20 @@ class Shaper:
         else:
             shaped = self.complete_object(value, nullable, sets, path, raw)
             result = None if shaped is BUBBLE else shaped
-        if result is None and nullable is not t:
+        if result is None:
+            return self._nulled(t, nullable, path, label)
+        return result
+
+    def _nulled(
+        self, t: GraphQLOutputType, nullable: GraphQLOutputType, path: Chain, label: str
+    ) -> Json:
+        """What a null completes to at a position of type `t` (`nullable` unwrapped):
+        null, or where `t` is non-null an error and a bubble to the nearest nullable."""
+        if nullable is not t:
             if tuple(path_of(path)) not in self._error_prefixes:
                 self.error(f"Cannot return null for non-nullable field {label}.", path)
             return BUBBLE
-        return result
+        return None
 
     def error(self, message: str, path: Chain) -> None:
         at = path_of(path)
