@@ -22,7 +22,6 @@ from typing import Any
 
 import orjson
 from graphql import (
-    FieldNode,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -33,7 +32,7 @@ from graphql import (
 from router import plan as p
 from router.errors import internal_error, log_internal
 from router.transport import REQUEST_ID, Transport, TransportError, to_json
-from router.tree import PROGRAMS, Places, Program, objects_at, objects_in, path_of
+from router.tree import PROGRAMS, Places, Program, objects_at, objects_in, path_of, pick, picks
 from shared.codes import Code
 
 Json = Any
@@ -366,19 +365,6 @@ class Executor:
         )
 
 
-def _extract(obj: Json, selection: SelectionSetNode, out: dict[str, Json]) -> None:
-    for sel in selection.selections:
-        key = (sel.alias or sel.name).value if isinstance(sel, FieldNode) else ""
-        if isinstance(sel, FieldNode) and isinstance(obj, dict) and key in obj:
-            # Read under the router's alias, send under the field's own name.
-            value = obj[key]
-            if sel.selection_set is not None and value is not None:
-                value = _extract_nested(value, sel.selection_set)
-            out[sel.name.value] = value
-        elif isinstance(sel, InlineFragmentNode):
-            _extract(obj, sel.selection_set, out)
-
-
 def _context_values(
     tree: dict[str, Json],
     path: list[str | int],
@@ -396,9 +382,7 @@ def _context_values(
                 ancestor = ancestor[segment]
             else:
                 ancestor = None
-        value: Json = {}
-        if isinstance(ancestor, dict):
-            _extract(ancestor, selection, value)
+        value: Json = pick(ancestor, picks([selection])) if isinstance(ancestor, dict) else {}
         # `{ locale }` gives the value of `locale`; a nested selection, its leaf.
         while isinstance(value, dict) and len(value) == 1:
             value = next(iter(value.values()))
@@ -421,16 +405,6 @@ def _renamed_path(path: Json, renames: Mapping[str, str]) -> Json:
     if not renames or not isinstance(path, list):
         return path
     return [renames.get(p, p) if isinstance(p, str) else p for p in path]
-
-
-def _extract_nested(value: Json, selection: SelectionSetNode) -> Json:
-    if isinstance(value, list):
-        return [_extract_nested(v, selection) for v in value]
-    if not isinstance(value, dict):
-        return value
-    inner: dict[str, Json] = {}
-    _extract(value, selection, inner)
-    return inner
 
 
 def merge(

@@ -149,25 +149,9 @@ class Program:
         """None when the object has no representation: not of the entity type, or a key
         field null (the subgraph could not look it up; only the fields this fetch would
         add stay null)."""
-        if not self.wanted:
+        if not self.wanted or not complete(obj, self.keys):
             return None
-        # `complete` and `pick` written out: this runs for every object of every fetch.
-        for key, _, nested in self.keys:
-            value = obj.get(key)
-            if value is None:
-                return None
-            if nested is not None:
-                items = value if isinstance(value, list) else [value]
-                if not all(complete(v, nested) for v in items):
-                    return None
-        out: dict[str, Json] = {}
-        for key, name, nested in self.requires:
-            if key in obj:
-                value = obj[key]
-                if nested is not None and value is not None:
-                    value = pick_nested(value, nested)
-                out[name] = value
-        return out
+        return pick(obj, self.requires)
 
 
 def pick(obj: dict[str, Json], picks: Picks) -> dict[str, Json]:
