@@ -130,20 +130,28 @@ def json_depth_over(value: Any, limit: int) -> bool:
 def _load_json(text: str | bytes, what: str, limits: OperationLimits, not_json: str) -> Any:
     """The JSON value, or the Refusal for text that is not JSON or nests too deep."""
     depth = limits.json_depth
-    too_deep = Refusal(
-        f"{what} nests deeper than {depth} levels" if depth else f"{what} nests too deep to read",
-        limit="jsonDepth",
-        max=depth,
-    )
+
+    def too_deep() -> Refusal:
+        return Refusal(
+            f"{what} nests deeper than {depth} levels"
+            if depth
+            else f"{what} nests too deep to read",
+            limit="jsonDepth",
+            max=depth,
+        )
+
     try:
         value = json.loads(text)
     except RecursionError:
-        return too_deep
+        return too_deep()
     except ValueError:
         return Refusal(not_json)
-    if limits.json_depth is not None and json_depth_over(value, limits.json_depth):
-        return too_deep
+    if depth is not None and json_depth_over(value, depth):
+        return too_deep()
     return value
+
+
+_UNREAD = object()
 
 
 def parse_graphql_request(
@@ -152,12 +160,14 @@ def parse_graphql_request(
     query_params: Mapping[str, str],
     body: bytes,
     limits: OperationLimits | None = None,
+    *,
+    loaded: Any = _UNREAD,
 ) -> GraphQLRequest | Response:
     """The request's GraphQL parameters, or the response that refuses it.
 
     GET carries them in the query string (`variables` and `extensions` JSON-encoded)
     and may only run queries; any other method carries a JSON body and may also run
-    mutations.
+    mutations. `loaded` is the body already parsed (`load_body`), if it was.
     """
     limits = limits or OperationLimits()
     params: Any
@@ -173,9 +183,7 @@ def parse_graphql_request(
                 params.pop(name, None)
         allowed: tuple[str, ...] = ("query",)
     else:
-        if "application/json" not in headers.get("content-type", ""):
-            return Refusal("POST needs Content-Type: application/json", 415)
-        params = _load_json(body, "the body", limits, "the body is not JSON")
+        params = load_body(headers, body, limits) if loaded is _UNREAD else loaded
         if isinstance(params, Response):
             return params
         allowed = ("query", "mutation")
@@ -204,20 +212,31 @@ def parse_graphql_request(
     )
 
 
+def load_body(headers: Mapping[str, str], body: bytes, limits: OperationLimits) -> Any:
+    """A POST body's JSON value, or the Refusal of a body that is not JSON (or not
+    declared JSON), or nests too deep."""
+    if "application/json" not in headers.get("content-type", ""):
+        return Refusal("POST needs Content-Type: application/json", 415)
+    return _load_json(body, "the body", limits, "the body is not JSON")
+
+
 async def read_body(request: Request, limit: int | None) -> bytes | Response:
     """The body, read no further than `limit` bytes: past it, a 413."""
-    too_large = Refusal(
-        f"the request body is larger than {limit} bytes", 413, limit="bodyBytes", max=limit
-    )
+
+    def too_large() -> Refusal:
+        return Refusal(
+            f"the request body is larger than {limit} bytes", 413, limit="bodyBytes", max=limit
+        )
+
     declared = request.headers.get("content-length", "")
     if limit is not None and declared.isdigit() and int(declared) > limit:
-        return too_large
+        return too_large()
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if limit is not None and size > limit:
-            return too_large
+            return too_large()
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -320,13 +339,25 @@ async def _answer(
         if isinstance(read, Response):
             return read
         body = read
-    admitted = trusted_documents.admit(request, body)  # persisted queries, safelist
-    if isinstance(admitted, Response):
-        return admitted
-    body, query_params = admitted
-    parsed = parse_graphql_request(
-        request.method, request.headers, query_params, body, settings.limits
-    )
+    if request.method == "GET":
+        admitted = trusted_documents.admit(request, body)  # persisted queries, safelist
+        if isinstance(admitted, Response):
+            return admitted
+        body, query_params = admitted
+        parsed = parse_graphql_request(
+            request.method, request.headers, query_params, body, settings.limits
+        )
+    else:
+        # The body is parsed once, for the persisted queries and for the request.
+        loaded = load_body(request.headers, body, settings.limits)
+        if isinstance(loaded, Response):
+            return loaded
+        loaded = trusted_documents.admit_loaded(request, loaded)
+        if isinstance(loaded, Response):
+            return loaded
+        parsed = parse_graphql_request(
+            request.method, request.headers, {}, body, settings.limits, loaded=loaded
+        )
     if isinstance(parsed, Response):
         return parsed
     # The work runs as a task that is cancelled when the client leaves: no one

@@ -68,6 +68,16 @@ class _Batch:
     owners: list[list[dict[str, Json]]] = field(default_factory=list)
     index: dict[bytes, int] = field(default_factory=dict)
 
+    def add(self, signature: bytes, rep: dict[str, Json], owner: dict[str, Json]) -> None:
+        """`owner`'s representation; the same entity reached from several places is
+        asked for once."""
+        at = self.index.get(signature)
+        if at is None:
+            at = self.index[signature] = len(self.reps)
+            self.reps.append(rep)
+            self.owners.append([])
+        self.owners[at].append(owner)
+
 
 @dataclass
 class ExecutionState:
@@ -198,12 +208,19 @@ class Executor:
         if transport is None:
             raise LookupError(f"no transport configured for subgraph {fetch.service!r}")
         request = {"query": fetch.operation, "variables": variables}
+        limit = self.timeout_for(fetch.service)
         started = time.perf_counter()
         ok = False
         try:
-            # A timeout scope, not `wait_for`: no task of its own for each fetch.
-            async with asyncio.timeout(self.timeout_for(fetch.service)):
+            own = getattr(transport, "timeout", None)
+            if isinstance(own, int | float) and own <= limit:
+                # The transport's own deadline comes first: a second scope would only
+                # cost its timer.
                 response = await transport.fetch(request, headers)
+            else:
+                # A timeout scope, not `wait_for`: no task of its own for each fetch.
+                async with asyncio.timeout(limit):
+                    response = await transport.fetch(request, headers)
             if not isinstance(response, dict) or not isinstance(response.get("data"), dict | None):
                 raise TransportError("malformed GraphQL response")
             ok = not response.get("errors")
@@ -246,9 +263,49 @@ class Executor:
         places = Places(state.tree, node.paths)
         objects = [o for path in node.paths for o in objects_in(state.tree, path)]
         chains = places.in_order() if fetch.contexts else []
+        if not fetch.contexts and not fetch.typename_rewrite:
+            batch = self.one_batch(fetch, objects)
+            if batch.reps:
+                await self.entity_batch(fetch, batch, variables, headers, state, places)
+            return
         last: Json = None
         program = self.program(fetch, None)
+        rewrite, contexts = fetch.typename_rewrite, fetch.contexts
         for n, obj in enumerate(objects):
+            typename = obj.get("__typename")
+            if typename != last:
+                last = typename
+                program = self.program(fetch, typename if isinstance(typename, str) else None)
+            rep = program.representation(obj)
+            if rep is None:
+                continue
+            if rewrite:
+                rep["__typename"] = rewrite
+            if contexts:
+                context = _context_values(state.tree, path_of(chains[n]), contexts)
+                signature = orjson.dumps(context, option=orjson.OPT_SORT_KEYS)
+            else:
+                context, signature = {}, b""
+            found = batches.get(signature)
+            if found is None:
+                found = batches[signature] = _Batch(context)
+            found.add(orjson.dumps(rep, option=orjson.OPT_SORT_KEYS), rep, obj)
+        await asyncio.gather(
+            *(
+                self.entity_batch(fetch, b, variables, headers, state, places)
+                for b in batches.values()
+            )
+        )
+
+    def one_batch(self, fetch: p.Fetch, objects: list[dict[str, Json]]) -> _Batch:
+        """The one request of a fetch without contextual arguments or a rewritten type
+        name, the common case, in a loop of its own (it runs for every object)."""
+        batch = _Batch({})
+        index, reps, owners = batch.index, batch.reps, batch.owners
+        dumps = orjson.dumps
+        last: Json = None
+        program = self.program(fetch, None)
+        for obj in objects:
             typename = obj.get("__typename")
             if typename != last:  # most objects of a fetch are of one type
                 last = typename
@@ -256,30 +313,17 @@ class Executor:
             rep = program.representation(obj)
             if rep is None:
                 continue
-            if fetch.typename_rewrite:
-                rep["__typename"] = fetch.typename_rewrite
-            if fetch.contexts:
-                context = _context_values(state.tree, path_of(chains[n]), fetch.contexts)
-                signature = orjson.dumps(context, option=orjson.OPT_SORT_KEYS)
-            else:
-                context, signature = {}, b""
-            batch = batches.get(signature)
-            if batch is None:
-                batch = batches[signature] = _Batch(context)
-            # Same entity reached from several places: ask for it once.
-            sig = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
-            at = batch.index.get(sig)
+            # Same entity reached from several places: ask for it once. A program
+            # writes its fields in one order, so the same entity is the same bytes.
+            sig = dumps(rep)
+            at = index.get(sig)
             if at is None:
-                at = batch.index[sig] = len(batch.reps)
-                batch.reps.append(rep)
-                batch.owners.append([])
-            batch.owners[at].append(obj)
-        await asyncio.gather(
-            *(
-                self.entity_batch(fetch, b, variables, headers, state, places)
-                for b in batches.values()
-            )
-        )
+                index[sig] = len(reps)
+                reps.append(rep)
+                owners.append([obj])
+            else:
+                owners[at].append(obj)
+        return batch
 
     async def entity_batch(
         self,
@@ -310,7 +354,12 @@ class Executor:
             if isinstance(entity, dict) and i < len(owners):
                 entity = _renamed(entity, renames)
                 for obj in owners[i]:
-                    merge(obj, entity, schema)
+                    if obj.keys().isdisjoint(entity.keys()):
+                        # Fields the object does not have yet, the usual answer: as
+                        # `merge` would set each of them.
+                        obj.update(entity)
+                    else:
+                        merge(obj, entity, schema)
         for error in response.get("errors") or ():
             epath = _renamed_path(error.get("path"), renames)
             if isinstance(epath, list) and len(epath) >= 2 and epath[0] == "_entities":

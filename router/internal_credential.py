@@ -62,6 +62,11 @@ class SigningTransport:
         self.inner = inner
         self.secret = secret
 
+    @property
+    def timeout(self) -> float | None:
+        """The inner transport's own timeout, if it has one (`Executor.send`)."""
+        return getattr(self.inner, "timeout", None)
+
     async def fetch(self, request: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
         credential = sign(self.secret, client=CLIENT.get())
         return await self.inner.fetch(request, {**headers, HEADER: credential})

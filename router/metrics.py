@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import Counter, Histogram
 
 from shared.logging import annotate
-from shared.metrics import LATENCY_BUCKETS, Exposition
+from shared.metrics import LATENCY_BUCKETS, Exposition, Labelled
 
 if TYPE_CHECKING:
     from router.gateway import RouterResult
@@ -120,8 +120,12 @@ class RouterMetrics:
             registry=self.registry,
         )
 
+        self._requests, self._latency = Labelled(self.requests), Labelled(self.latency)
+        self._fetch_latency = Labelled(self.fetch_latency)
+        self._plan_cache = Labelled(self.plan_cache)
+
     def observe_fetch(self, subgraph: str, seconds: float, ok: bool) -> None:
-        self.fetch_latency.labels(subgraph).observe(seconds)
+        self._fetch_latency(subgraph).observe(seconds)
         if not ok:
             self.fetch_errors.labels(subgraph).inc()
 
@@ -130,10 +134,10 @@ class RouterMetrics:
         outcome = outcome_of(result)
         ran = not result.request_error and result.refused is None
         name = self.operations.label(result.operation_name, ran=ran)
-        self.requests.labels(name, outcome).inc()
-        self.latency.labels(name, outcome).observe(seconds)
+        self._requests(name, outcome).inc()
+        self._latency(name, outcome).observe(seconds)
         if result.cache_hit is not None:
-            self.plan_cache.labels("hit" if result.cache_hit else "miss").inc()
+            self._plan_cache("hit" if result.cache_hit else "miss").inc()
         if result.refused is not None:
             self.refusals.labels(result.refused).inc()
         annotate(operation=name, operation_type=result.operation_type, outcome=outcome)

@@ -48,6 +48,7 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_directive_values
 
 from router.selection import client_key, tree_key
+from router.shaping_code import Compiled, compile_plan
 from router.tree import Chain, path_of
 
 Json = Any
@@ -72,8 +73,21 @@ which then cost one dictionary lookup), and the field's object type when it is o
 (its objects are completed without a frame for the field)."""
 
 
-_Kept = tuple[Sequence[SelectionSetNode], list[_FieldPlan]]
-"""A plan with the selection-set list it was made for."""
+class _Kept:
+    """A plan with the selection-set list it was made for, how often it was used, and
+    once that is `_COMPILE_AFTER` times, the plan written out as code."""
+
+    __slots__ = ("code", "plan", "sets", "uses")
+
+    def __init__(self, sets: Sequence[SelectionSetNode], plan: list[_FieldPlan]) -> None:
+        self.sets = sets
+        self.plan = plan
+        self.uses = 0
+        self.code: Compiled | None = None
+
+
+_COMPILE_AFTER = 8
+"""Writing a plan's code costs about as much as walking it some dozens of times."""
 
 
 class ShapePlans:
@@ -271,8 +285,15 @@ class Shaper:
             # null, which null propagation reports where the position is non-null.
             return None
         kept = self._plans.get((runtime.name, id(sets), raw))
-        plan = kept[1] if kept is not None and kept[0] is sets else self._plan(runtime, sets, raw)
+        if kept is None or kept.sets is not sets:
+            kept = self._plan(runtime, sets, raw)
+        if kept.code is not None:
+            return kept.code(self, obj, path)  # type: ignore[no-any-return]
+        kept.uses += 1
+        if kept.uses >= _COMPILE_AFTER:
+            kept.code = compile_plan(runtime, kept.plan, BUBBLE)
         result: dict[str, Json] = {}
+        plan = kept.plan
         for key, stored, fdef, sub_sets, label, inner_raw, as_is, direct in plan:
             if fdef is None:
                 # An interface name here means only an @interfaceObject answered.
@@ -295,9 +316,7 @@ class Shaper:
             result[key] = value
         return result
 
-    def _plan(
-        self, runtime: _ObjectLike, sets: Sequence[SelectionSetNode], raw: bool
-    ) -> list[_FieldPlan]:
+    def _plan(self, runtime: _ObjectLike, sets: Sequence[SelectionSetNode], raw: bool) -> _Kept:
         # `sets` is the list a parent's plan holds (or the operation's); it is kept
         # with the plan, so its id names no other list while the plan is kept.
         memo_key = (runtime.name, id(sets), raw)
@@ -318,8 +337,8 @@ class Shaper:
             direct = named if type(named) is GraphQLObjectType else None
             inner_raw = raw or name in _INTROSPECTION
             made.append((key, stored, fdef, sub_sets, label, inner_raw, as_is, direct))
-        self._plans[memo_key] = (sets, made)
-        return made
+        kept = self._plans[memo_key] = _Kept(sets, made)
+        return kept
 
     def complete(
         self,

@@ -42,7 +42,9 @@ class Transport(Protocol):
 
         A subgraph that cannot be reached or gives no GraphQL response raises
         `TransportError`, `TimeoutError` or `ConnectionError`; anything else raised is
-        taken for a fault of the router's own, logged and masked.
+        taken for a fault of the router's own, logged and masked. A transport with a
+        `timeout` attribute (seconds) enforces it itself: the executor adds no timeout
+        of its own when the subgraph's is no shorter.
         """
         ...
 
@@ -67,6 +69,11 @@ class TracedTransport:
     def __init__(self, name: str, inner: Transport) -> None:
         self.name = name
         self.inner = inner
+
+    @property
+    def timeout(self) -> float | None:
+        """The inner transport's own timeout, if it has one (`Executor.send`)."""
+        return getattr(self.inner, "timeout", None)
 
     async def fetch(self, request: dict[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
         with tracing.client_span(f"router fetch {self.name}", **{"nexo.subgraph": self.name}):

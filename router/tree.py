@@ -138,18 +138,33 @@ class Program:
     under the fields' own names, when every key field of the applying `keys`
     fragments has a value."""
 
-    __slots__ = ("keys", "requires", "wanted")
+    __slots__ = ("flat", "keys", "requires", "wanted")
 
     def __init__(self, requires: list[SelectionSetNode], keys: list[SelectionSetNode]) -> None:
         self.wanted = bool(requires)
         self.requires = picks(requires)
         self.keys = picks(keys)
+        # Scalar keys and fields only, most entities': read without the general walk.
+        flat = all(nested is None for _, _, nested in (*self.requires, *self.keys))
+        self.flat = (
+            (tuple(k for k, _, _ in self.keys), tuple((k, n) for k, n, _ in self.requires))
+            if flat
+            else None
+        )
 
     def representation(self, obj: dict[str, Json]) -> dict[str, Json] | None:
         """None when the object has no representation: not of the entity type, or a key
         field null (the subgraph could not look it up; only the fields this fetch would
         add stay null)."""
-        if not self.wanted or not complete(obj, self.keys):
+        if not self.wanted:
+            return None
+        if self.flat is not None:
+            keys, fields = self.flat
+            for key in keys:
+                if obj.get(key) is None:
+                    return None
+            return {name: obj[key] for key, name in fields if key in obj}
+        if not complete(obj, self.keys):
             return None
         return pick(obj, self.requires)
 

@@ -120,8 +120,12 @@ class TrustedDocuments:
         persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
         query = params.get("query")
         if not isinstance(persisted, dict):
-            untrusted = isinstance(query, str) and document_hash(query) not in self.safelist()
-            if self.mode == "safelist" and untrusted:
+            # Only a safelist refuses plain requests: nothing else needs their hash.
+            if (
+                self.mode == "safelist"
+                and isinstance(query, str)
+                and document_hash(query) not in self.safelist()
+            ):
                 return _error("This document is not in the safelist", NOT_TRUSTED, 400)
             return dict(params)
         digest = persisted.get("sha256Hash")
@@ -177,11 +181,22 @@ def admit(request: Request, body: bytes) -> tuple[bytes, Mapping[str, str]] | Re
         loaded = json.loads(body)
     except (ValueError, RecursionError):
         return body, request.query_params
-    if not isinstance(loaded, dict):
-        return body, request.query_params
-    admitted = documents.admit(loaded)
+    admitted = admit_loaded(request, loaded)
     if isinstance(admitted, Response):
         return admitted
-    if admitted.get("query") != loaded.get("query"):
+    if admitted is not loaded:
         return json.dumps(admitted).encode(), request.query_params
     return body, request.query_params
+
+
+def admit_loaded(request: Request, loaded: Any) -> Any:
+    """`admit` for a body already parsed: the value, or (a persisted query's text
+    filled in) a new one, or the refusal. Values that are not JSON objects are left
+    for the ordinary parsing to refuse."""
+    documents = _documents(request)
+    if documents.mode == "off" or not isinstance(loaded, dict):
+        return loaded
+    admitted = documents.admit(loaded)
+    if isinstance(admitted, Response) or admitted.get("query") != loaded.get("query"):
+        return admitted
+    return loaded

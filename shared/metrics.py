@@ -116,6 +116,27 @@ async def metrics_endpoint(_: Request) -> Response:
     return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
+class Labelled:
+    """A metric's children by label values, found in a dict. `labels()` validates,
+    builds a tuple and takes a lock on every call, and the hot paths (each request,
+    each subgraph fetch) ask again and again for the same few children. Label values
+    are bounded wherever metrics are labelled; past `limit` children, they are looked
+    up through `labels()` uncached."""
+
+    def __init__(self, metric: Any, limit: int = 1000) -> None:
+        self.metric = metric
+        self.limit = limit
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self._children.get(values)
+        if child is None:
+            child = self.metric.labels(*values)
+            if len(self._children) < self.limit:
+                self._children[values] = child
+        return child
+
+
 # --- HTTP requests ---------------------------------------------------------------------
 
 HTTP_REQUESTS = Counter(
@@ -145,6 +166,12 @@ PROCESS_REQUESTS = Gauge(
 )
 """A gauge, not a counter: multiprocess mode sums a counter over every process, and this
 one is meant per process (a restarted worker starts again from 0)."""
+
+_REQUESTS, _DURATION, _IN_FLIGHT = (
+    Labelled(HTTP_REQUESTS),
+    Labelled(HTTP_DURATION),
+    Labelled(HTTP_IN_FLIGHT),
+)
 
 REQUEST_ID_HEADER = b"x-request-id"
 
@@ -199,17 +226,17 @@ class MetricsMiddleware:
                         line.request_id = value.decode("latin-1")
             await send(message)
 
-        in_flight = HTTP_IN_FLIGHT.labels(self.service)
+        in_flight = _IN_FLIGHT(self.service)
         in_flight.inc()
         try:
             with request_line(line, emit=False):
                 await self.app(scope, receive, send_wrapper)
         finally:
             in_flight.dec()
-            HTTP_REQUESTS.labels(self.service, path, method, str(status)).inc()
+            labels = (self.service, path, method, str(status))
+            _REQUESTS(*labels).inc()
             PROCESS_REQUESTS.inc()
-            elapsed = time.perf_counter() - start
-            HTTP_DURATION.labels(self.service, path, method, str(status)).observe(elapsed)
+            _DURATION(*labels).observe(time.perf_counter() - start)
             if path not in QUIET_PATHS:
                 line.status = status
                 line.emit()

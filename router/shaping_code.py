@@ -1,0 +1,93 @@
+"""A field plan of the shaper (`router.shaping`) written out as a Python function.
+
+`Shaper.complete_object` walks an object's plan field by field: for each, a tuple
+unpacked and a few tests of what kind of field it is, though the answer is the same for
+every object the plan ever completes. Profiling the router on list entity fetches found
+that walk at a fifth of a request's instructions. A plan used often enough is therefore
+written out once as straight-line code, one statement group per field, with the field's
+kind decided when the code is written: a nullable scalar costs one dictionary lookup
+and one store. The code does exactly what the walk does (the tests of `router.shaping`
+run against both); the walk stays for plans used only a few times, where writing code
+would cost more than it saves.
+
+Only constants chosen by the router go into the code's text (field names through
+`repr`, indexes); everything else (types, selection sets, labels) is passed in by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from graphql import GraphQLNonNull, GraphQLObjectType
+
+if TYPE_CHECKING:
+    from router.shaping import Shaper, _FieldPlan, _ObjectLike
+
+Compiled = Callable[["Shaper", dict[str, Any], Any], Any]
+"""`(shaper, obj, path) -> dict | BUBBLE`: the object completed under the plan."""
+
+
+def compile_plan(runtime: _ObjectLike, plan: list[_FieldPlan], bubble: object) -> Compiled:
+    names: dict[str, Any] = {"BUBBLE": bubble}
+    lines = ["def shaped(self, obj, path):", "    result = {}"]
+    uses_complete = uses_object = False
+    for i, (key, stored, fdef, sub_sets, label, raw, as_is, direct) in enumerate(plan):
+        k, s = repr(key), repr(stored)
+        if fdef is None:
+            if isinstance(runtime, GraphQLObjectType):
+                lines.append(f"    result[{k}] = {runtime.name!r}")
+            else:
+                # An interface name here means only an @interfaceObject answered.
+                lines += [
+                    "    t = obj.get('__typename')",
+                    f"    result[{k}] = t if isinstance(t, str) else {runtime.name!r}",
+                ]
+            continue
+        names[f"T{i}"], names[f"S{i}"], names[f"L{i}"] = fdef.type, sub_sets, label
+        args = f"T{i}, S{i}, (path, {k}), L{i}, {raw}"
+        if as_is and not isinstance(fdef.type, GraphQLNonNull):
+            # A null completes to null at a nullable position: the value as it stands.
+            lines.append(f"    result[{k}] = obj.get({s})")
+            continue
+        uses_complete = True
+        if as_is:
+            lines += [
+                f"    v = obj.get({s})",
+                "    if v is None:",
+                f"        v = complete(None, {args})",
+                "        if v is BUBBLE:",
+                "            return BUBBLE",
+                f"    result[{k}] = v",
+            ]
+        elif direct is not None:
+            uses_object = True
+            names[f"D{i}"] = direct
+            lines += [
+                f"    v = obj.get({s})",
+                "    if isinstance(v, dict):",
+                f"        v = complete_object(v, D{i}, S{i}, (path, {k}), {raw})",
+                "        if not isinstance(v, dict):",
+                f"            v = self._nulled(T{i}, D{i}, (path, {k}), L{i})",
+                "    else:",
+                f"        v = complete(v, {args})",
+                "    if v is BUBBLE:",
+                "        return BUBBLE",
+                f"    result[{k}] = v",
+            ]
+        else:
+            lines += [
+                f"    v = complete(obj.get({s}), {args})",
+                "    if v is BUBBLE:",
+                "        return BUBBLE",
+                f"    result[{k}] = v",
+            ]
+    prologue = []
+    if uses_complete:
+        prologue.append("    complete = self.complete")
+    if uses_object:
+        prologue.append("    complete_object = self.complete_object")
+    source = "\n".join([lines[0], *prologue, *lines[1:], "    return result", ""])
+    exec(compile(source, f"<shape {runtime.name}>", "exec"), names)  # noqa: S102
+    fn: Compiled = names["shaped"]
+    return fn
