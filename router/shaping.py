@@ -292,6 +292,7 @@ class Shaper:
         kept.uses += 1
         if kept.uses >= _COMPILE_AFTER:
             kept.code = compile_plan(runtime, kept.plan, BUBBLE)
+            return kept.code(self, obj, path)  # type: ignore[no-any-return]
         result: dict[str, Json] = {}
         plan = kept.plan
         for key, stored, fdef, sub_sets, label, inner_raw, as_is, direct in plan:

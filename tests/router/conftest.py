@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import router_testgraphs as tg
 from router_harness import (
+    SHAPINGS,
     SUBGRAPH_TIMEOUT,
     SubgraphServer,
     in_process_transports,
+    shaping,
     subgraph_sdl,
 )
 
@@ -77,6 +79,13 @@ def routers(supergraph: Supergraph, http_transports: dict[str, HttpTransport]) -
 @pytest.fixture(params=["in-process", "http"])
 def router(request: pytest.FixtureRequest, routers: dict[str, Router]) -> Router:
     return routers[request.param]
+
+
+@pytest.fixture(params=SHAPINGS)
+def shaping_mode(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A test that asks for it runs with plans walked and with plans written out."""
+    with shaping(request.param):
+        yield request.param
 
 
 @pytest.fixture(autouse=True)

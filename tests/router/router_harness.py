@@ -4,13 +4,15 @@ and bench/router.py."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import socket
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 import router_testgraphs as tg
@@ -18,12 +20,25 @@ import strawberry
 import uvicorn
 from strawberry.asgi import GraphQL
 
+from router import shaping as router_shaping
 from router.transport import InProcessTransport, Transport
 
 HERE = Path(__file__).parent
 ORACLE = HERE / "oracle"
 
 SUBGRAPH_TIMEOUT = 1.0
+
+
+SHAPINGS = ("walked", "written out")
+"""The shaper's two ways through a kept plan (`router.shaping_code`)."""
+
+
+@contextlib.contextmanager
+def shaping(mode: str) -> Iterator[None]:
+    """Plans walked field by field, never written out; or written out as code from
+    their first use (the router writes a plan out after several uses)."""
+    with mock.patch.object(router_shaping, "_COMPILE_AFTER", 1 if mode == "written out" else 10**9):
+        yield
 
 
 def strawberry_executor(schema: strawberry.federation.Schema) -> Any:

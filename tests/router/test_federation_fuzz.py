@@ -20,6 +20,7 @@ import httpx
 from fed_fuzz import operations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from router_harness import shaping
 
 FUZZED: dict[str, frozenset[tuple[str, str]]] = {
     "empty_selections": frozenset(),
@@ -62,6 +63,11 @@ async def test_router_returns_hive_gateways_data(
         operations(env.supergraph.api_schema, FUZZED[name], plain=env.key_fields()),
         label="operation",
     )
-    ours = (await env.routers["in-process"].execute(query, variables, None, {})).body
+    router = env.routers["in-process"]
+    with shaping("walked"):
+        ours = (await router.execute(query, variables, None, {})).body
+    with shaping("written out"):
+        written = (await router.execute(query, variables, None, {})).body
     theirs = await env.hive(hive_client, query, variables)
     assert ours.get("data") == theirs.get("data"), (name, query, variables, theirs, ours)
+    assert written == ours, (name, query, variables, written, ours)

@@ -30,7 +30,7 @@ def check(body: dict[str, Any], case: Case, *, ours: bool = True) -> None:
 @pytest.mark.parametrize("transport", ["in-process", "http"])
 @pytest.mark.parametrize(("suite", "case"), CASES, ids=IDS)
 async def test_expected_answer(
-    fed_envs: dict[str, SuiteEnv], suite: Suite, case: Case, transport: str
+    fed_envs: dict[str, SuiteEnv], suite: Suite, case: Case, transport: str, shaping_mode: str
 ) -> None:
     router = fed_envs[suite.name].routers[transport]
     result = await router.execute(case.query, case.variables, None, {})

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from router.gateway import Router
+
+# Every answer with the shaper's plans walked and written out as code.
+pytestmark = pytest.mark.usefixtures("shaping_mode")
 
 
 async def run(router: Router, query: str, variables: dict[str, Any] | None = None) -> Any:
