@@ -276,7 +276,7 @@ class Executor:
             if typename != last:
                 last = typename
                 program = self.program(fetch, typename if isinstance(typename, str) else None)
-            rep = program.representation(obj)
+            rep = program.write(obj)
             if rep is None:
                 continue
             if rewrite:
@@ -310,7 +310,7 @@ class Executor:
             if typename != last:  # most objects of a fetch are of one type
                 last = typename
                 program = self.program(fetch, typename if isinstance(typename, str) else None)
-            rep = program.representation(obj)
+            rep = program.write(obj)
             if rep is None:
                 continue
             # Same entity reached from several places: ask for it once. A program

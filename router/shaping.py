@@ -317,6 +317,22 @@ class Shaper:
             result[key] = value
         return result
 
+    def written(
+        self,
+        runtime: GraphQLObjectType,
+        sets: Sequence[SelectionSetNode],
+        raw: bool,
+        holder: list[Compiled | None],
+    ) -> Compiled | None:
+        """The code of the plan for `runtime` under `sets`, if it is written out yet,
+        put in `holder` for the code that asked (`router.shaping_code`): that plan is
+        kept as long as the code that holds it."""
+        kept = self._plans.get((runtime.name, id(sets), raw))
+        if kept is None or kept.sets is not sets or kept.code is None:
+            return None
+        holder[0] = kept.code
+        return kept.code
+
     def _plan(self, runtime: _ObjectLike, sets: Sequence[SelectionSetNode], raw: bool) -> _Kept:
         # `sets` is the list a parent's plan holds (or the operation's); it is kept
         # with the plan, so its id names no other list while the plan is kept.

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLNonNull, GraphQLObjectType
+from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
 
 if TYPE_CHECKING:
     from router.shaping import Shaper, _FieldPlan, _ObjectLike
@@ -61,16 +61,56 @@ def compile_plan(runtime: _ObjectLike, plan: list[_FieldPlan], bubble: object) -
                 f"    result[{k}] = v",
             ]
         elif direct is not None:
+            # The object's own plan, once written out, is called without the
+            # shaper's lookup (`H`: found once, kept with this code).
             uses_object = True
-            names[f"D{i}"] = direct
+            names[f"D{i}"], names[f"H{i}"] = direct, [None]
             lines += [
                 f"    v = obj.get({s})",
                 "    if isinstance(v, dict):",
-                f"        v = complete_object(v, D{i}, S{i}, (path, {k}), {raw})",
+                f"        c = H{i}[0] or self.written(D{i}, S{i}, {raw}, H{i})",
+                "        if c is not None:",
+                f"            v = c(self, v, (path, {k}))",
+                "        else:",
+                f"            v = complete_object(v, D{i}, S{i}, (path, {k}), {raw})",
                 "        if not isinstance(v, dict):",
                 f"            v = self._nulled(T{i}, D{i}, (path, {k}), L{i})",
                 "    else:",
                 f"        v = complete(v, {args})",
+                "    if v is BUBBLE:",
+                "        return BUBBLE",
+                f"    result[{k}] = v",
+            ]
+        elif (items := _object_items(fdef.type)) is not None:
+            # A list of objects of one object type, as `Shaper.complete` completes it,
+            # each item by its plan's code once that is written out.
+            nullable, item_type, inner = items
+            names[f"N{i}"], names[f"I{i}"], names[f"O{i}"], names[f"H{i}"] = (
+                nullable,
+                item_type,
+                inner,
+                [None],
+            )
+            lines += [
+                f"    v = obj.get({s})",
+                f"    p = (path, {k})",
+                f"    c = H{i}[0] or self.written(O{i}, S{i}, {raw}, H{i})",
+                "    if c is not None and isinstance(v, list):",
+                "        items = []",
+                "        bubbled = False",
+                "        for j, item in enumerate(v):",
+                "            if isinstance(item, dict):",
+                "                done = c(self, item, (p, j))",
+                "                if not isinstance(done, dict):",
+                f"                    done = self._nulled(I{i}, O{i}, (p, j), L{i})",
+                "            else:",
+                f"                done = complete(item, I{i}, S{i}, (p, j), L{i}, {raw})",
+                "            if done is BUBBLE:",
+                "                bubbled = True",
+                "            items.append(done)",
+                f"        v = self._nulled(T{i}, N{i}, p, L{i}) if bubbled else items",
+                "    else:",
+                f"        v = complete(v, T{i}, S{i}, p, L{i}, {raw})",
                 "    if v is BUBBLE:",
                 "        return BUBBLE",
                 f"    result[{k}] = v",
@@ -91,3 +131,14 @@ def compile_plan(runtime: _ObjectLike, plan: list[_FieldPlan], bubble: object) -
     exec(compile(source, f"<shape {runtime.name}>", "exec"), names)  # noqa: S102
     fn: Compiled = names["shaped"]
     return fn
+
+
+def _object_items(t: Any) -> tuple[Any, Any, GraphQLObjectType] | None:
+    """For a list of objects of one object type (`[T]`, `[T!]!`...): the list type
+    without its non-null, the item type, and the object type; else None."""
+    nullable = t.of_type if isinstance(t, GraphQLNonNull) else t
+    if not isinstance(nullable, GraphQLList):
+        return None
+    item_type = nullable.of_type
+    inner = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+    return (nullable, item_type, inner) if type(inner) is GraphQLObjectType else None

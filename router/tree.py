@@ -3,7 +3,7 @@ response paths as chains of pairs, and the representations an entity fetch sends
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
@@ -136,37 +136,45 @@ class Program:
     """The representation of an object of one type for one fetch: the fields of the
     `requires` fragments that apply to it, read under the router's aliases and sent
     under the fields' own names, when every key field of the applying `keys`
-    fragments has a value."""
+    fragments has a value.
 
-    __slots__ = ("flat", "keys", "requires", "wanted")
+    `write(obj)` makes it. For scalar keys and fields only (most entities'), that is a
+    function written out for the program (`_flat_writer`): it runs for every object an
+    entity fetch reads, and the general walk costs several calls per object."""
+
+    __slots__ = ("keys", "requires", "wanted", "write")
 
     def __init__(self, requires: list[SelectionSetNode], keys: list[SelectionSetNode]) -> None:
         self.wanted = bool(requires)
         self.requires = picks(requires)
         self.keys = picks(keys)
-        # Scalar keys and fields only, most entities': read without the general walk.
         flat = all(nested is None for _, _, nested in (*self.requires, *self.keys))
-        self.flat = (
-            (tuple(k for k, _, _ in self.keys), tuple((k, n) for k, n, _ in self.requires))
-            if flat
-            else None
+        self.write: Callable[[dict[str, Json]], dict[str, Json] | None] = (
+            _flat_writer(self.keys, self.requires) if self.wanted and flat else self.representation
         )
 
     def representation(self, obj: dict[str, Json]) -> dict[str, Json] | None:
         """None when the object has no representation: not of the entity type, or a key
         field null (the subgraph could not look it up; only the fields this fetch would
         add stay null)."""
-        if not self.wanted:
-            return None
-        if self.flat is not None:
-            keys, fields = self.flat
-            for key in keys:
-                if obj.get(key) is None:
-                    return None
-            return {name: obj[key] for key, name in fields if key in obj}
-        if not complete(obj, self.keys):
+        if not self.wanted or not complete(obj, self.keys):
             return None
         return pick(obj, self.requires)
+
+
+def _flat_writer(keys: Picks, requires: Picks) -> Callable[[dict[str, Json]], Any]:
+    """`Program.representation` for scalar picks, as straight-line code: only the
+    router's own field names (through `repr`) go into its text."""
+    lines = ["def write(obj):"]
+    lines += [f"    if obj.get({key!r}) is None:\n        return None" for key, _, _ in keys]
+    lines.append("    out = {}")
+    lines += [
+        f"    if {key!r} in obj:\n        out[{name!r}] = obj[{key!r}]" for key, name, _ in requires
+    ]
+    lines.append("    return out")
+    names: dict[str, Any] = {}
+    exec(compile("\n".join(lines) + "\n", "<representation>", "exec"), names)  # noqa: S102
+    return names["write"]  # type: ignore[no-any-return]
 
 
 def pick(obj: dict[str, Json], picks: Picks) -> dict[str, Json]:
