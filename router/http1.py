@@ -102,6 +102,11 @@ class _Connection(asyncio.Protocol):
         self.transport.close()
 
 
+def _expire(waiter: asyncio.Future[Response]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
 class Pool:
     """Keep-alive connections to the origin of `url`; `post` sends to its path."""
 
@@ -121,19 +126,35 @@ class Pool:
         self._open = 0
         self._waiting: deque[asyncio.Future[None]] = deque()
 
-    async def post(self, body: bytes, headers: Mapping[str, str]) -> Response:
+    async def post(
+        self, body: bytes, headers: Mapping[str, str], within: float | None = None
+    ) -> Response:
+        """The answer; `TimeoutError` when it has not come `within` seconds from now."""
         head = [self._start]
         for name, value in headers.items():
             if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
                 raise ValueError(f"header {name!r} cannot be sent")
             head.append(b"%s: %s\r\n" % (name.encode("latin-1"), value.encode("latin-1")))
         head.append(b"content-length: %d\r\n\r\n" % len(body))
-        conn = await self._acquire()
+        loop = asyncio.get_running_loop()
+        deadline = None if within is None else loop.time() + within
+        conn = self._idle_connection()
+        if conn is None:  # a connection to make, or a wait for one: under the deadline
+            async with asyncio.timeout_at(deadline):
+                conn = await self._acquire()
         done = False
         try:
-            conn.waiter = asyncio.get_running_loop().create_future()
+            waiter: asyncio.Future[Response] = loop.create_future()
+            conn.waiter = waiter
+            # A timer on the answer, not a timeout scope: it is the one wait left, and
+            # a scope costs several times a timer on every call.
+            timer = None if deadline is None else loop.call_at(deadline, _expire, waiter)
             conn.transport.write(b"".join(head) + body)
-            response = await conn.waiter
+            try:
+                response = await waiter
+            finally:
+                if timer is not None:
+                    timer.cancel()
             done = True
         finally:
             self._release(conn, reuse=done)
@@ -144,14 +165,20 @@ class Pool:
                 raise DecodeError("response body could not be decoded") from exc
         return response
 
+    def _idle_connection(self) -> _Connection | None:
+        now = time.monotonic()
+        while self._idle:
+            conn = self._idle.pop()  # most recently used: the likeliest still open
+            if not conn.closed and now - conn.idle_since < self.idle_seconds:
+                return conn
+            self._drop(conn)
+        return None
+
     async def _acquire(self) -> _Connection:
         while True:
-            now = time.monotonic()
-            while self._idle:
-                conn = self._idle.pop()  # most recently used: the likeliest still open
-                if not conn.closed and now - conn.idle_since < self.idle_seconds:
-                    return conn
-                self._drop(conn)
+            conn = self._idle_connection()
+            if conn is not None:
+                return conn
             if self._open < self.max_connections:
                 self._open += 1
                 try:

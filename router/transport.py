@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
@@ -129,8 +128,7 @@ class HttpTransport:
         else:
             # The client libraries' messages name hosts and ports: clients get ours.
             try:
-                async with asyncio.timeout(self.timeout):
-                    response = await self._pool.post(content, sent)
+                response = await self._pool.post(content, sent, self.timeout)
             except http1.ConnectError as exc:
                 raise TransportError("unreachable") from exc
             except http1.ConnectionLost as exc:

@@ -28,17 +28,30 @@ def path_of(chain: Chain) -> list[str | int]:
 def objects_in(tree: dict[str, Json], path: tuple[str, ...]) -> list[dict[str, Json]]:
     """The objects at a plan path (`@` = each list item), in response order."""
     current: list[Json] = [tree]
-    for segment in path:
+    i, end = 0, len(path)
+    while i < end:
+        segment = path[i]
         if segment == "@":
             current = [
                 v for value in current if isinstance(value, list) for v in value if v is not None
             ]
+        elif i + 1 < end and path[i + 1] == "@":
+            # A list field and its items in one pass: most steps of a path are both.
+            current = [
+                v
+                for value in current
+                if isinstance(value, dict) and isinstance(items := value.get(segment), list)
+                for v in items
+                if v is not None
+            ]
+            i += 1
         else:
             current = [
                 child
                 for value in current
                 if isinstance(value, dict) and (child := value.get(segment)) is not None
             ]
+        i += 1
     return [v for v in current if isinstance(v, dict)]
 
 

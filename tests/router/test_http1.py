@@ -146,6 +146,39 @@ async def test_a_cancelled_request_closes_its_connection_and_frees_its_place() -
     assert server.connections == 2
 
 
+async def test_an_answer_late_past_its_time_is_a_timeout_and_its_connection_goes() -> None:
+    answers = iter([b"", plain()])  # the first never answered
+
+    async with serving(lambda _: next(answers)) as server:
+        pool = http1.Pool(server.url, max_connections=1)
+        with pytest.raises(TimeoutError):
+            await pool.post(b"{}", {}, within=0.2)
+        # The late connection's state is unknown: the next request makes a new one.
+        assert (await pool.post(b"{}", {}, within=5)).body == GRAPHQL
+        await pool.aclose()
+    assert server.connections == 2
+
+
+async def test_the_wait_for_a_connection_counts_against_the_time() -> None:
+    stall = asyncio.Event()
+
+    def answer(_: bytes) -> bytes | None:
+        stall.set()
+        return b""  # holds the pool's one connection
+
+    async with serving(answer) as server:
+        pool = http1.Pool(server.url, max_connections=1)
+        holder = asyncio.ensure_future(pool.post(b"{}", {}))
+        await stall.wait()
+        with pytest.raises(TimeoutError):
+            await pool.post(b"{}", {}, within=0.2)
+        holder.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await holder
+        await pool.aclose()
+    assert server.connections == 1
+
+
 async def test_a_header_with_a_line_break_is_never_sent() -> None:
     async with serving(lambda _: plain()) as server:
         pool = http1.Pool(server.url)
