@@ -35,7 +35,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive
+from starlette.types import Receive, Scope, Send
 
 from router import trusted_documents
 from router.gateway import Router, RouterResult
@@ -314,6 +314,20 @@ async def graphql_endpoint(state: RouterAppState, request: Request) -> Response:
     return response
 
 
+class GraphQLEndpoint:
+    """`/graphql` as an ASGI app. A function endpoint would have Starlette wrap each
+    call in a layer of exception handling (and its own `send`) that this one has no use
+    for: it answers every request with a response of its own, and a fault of the
+    router's reaches the server's error middleware all the same."""
+
+    def __init__(self, state: RouterAppState) -> None:
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await graphql_endpoint(self.state, Request(scope, receive, send))
+        await response(scope, receive, send)
+
+
 async def _client_gone(receive: Receive) -> None:
     """Returns when the client disconnects (the body has been read already)."""
     while (await receive())["type"] != "http.disconnect":
@@ -475,7 +489,7 @@ def create_router_app(
     )
     state = RouterAppState(router, metrics, transports, dev, settings)
     routes: list[BaseRoute] = [
-        Route("/graphql", partial(graphql_endpoint, state), methods=["GET", "POST", "OPTIONS"]),
+        Route("/graphql", GraphQLEndpoint(state), methods=["GET", "POST", "OPTIONS"]),
         Route("/health", health),
         Route("/ready", partial(ready, state)),
         Route("/metrics", partial(metrics_endpoint, state)),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,9 +120,7 @@ class Executor:
             for child in node.nodes:
                 await self.execute(child, variables, headers, state)
         elif isinstance(node, p.Parallel):
-            await asyncio.gather(
-                *(self.execute(child, variables, headers, state) for child in node.nodes)
-            )
+            await together([self.execute(c, variables, headers, state) for c in node.nodes])
         elif isinstance(node, p.Flatten):
             await self.entity_fetch(node, variables, headers, state)
         elif isinstance(node, p.Unreachable):
@@ -290,11 +288,11 @@ class Executor:
             if found is None:
                 found = batches[signature] = _Batch(context)
             found.add(orjson.dumps(rep, option=orjson.OPT_SORT_KEYS), rep, obj)
-        await asyncio.gather(
-            *(
+        await together(
+            [
                 self.entity_batch(fetch, b, variables, headers, state, places)
                 for b in batches.values()
-            )
+            ]
         )
 
     def one_batch(self, fetch: p.Fetch, objects: list[dict[str, Json]]) -> _Batch:
@@ -350,11 +348,13 @@ class Executor:
             return
         renames = dict(fetch.renames)
         schema = self.schema
-        for i, entity in enumerate(entities or ()):
-            if isinstance(entity, dict) and i < len(owners):
-                entity = _renamed(entity, renames)
-                for obj in owners[i]:
-                    if obj.keys().isdisjoint(entity.keys()):
+        for entity, group in zip(entities or (), owners, strict=False):
+            if isinstance(entity, dict):
+                if renames:
+                    entity = _renamed(entity, renames)
+                fields = entity.keys()
+                for obj in group:
+                    if fields.isdisjoint(obj.keys()):
                         # Fields the object does not have yet, the usual answer: as
                         # `merge` would set each of them.
                         obj.update(entity)
@@ -412,6 +412,29 @@ class Executor:
             and isinstance(runtime, GraphQLObjectType)
             and self.schema.is_sub_type(cond_type, runtime)
         )
+
+
+async def together(steps: list[Coroutine[Any, Any, None]]) -> None:
+    """Runs `steps` at once: the first in the calling task, the others each in a task
+    of its own (one task fewer per parallel step than `gather`). When the first fails
+    or is cancelled, so are the others: no work goes on that nobody waits for."""
+    if not steps:
+        return
+    others = [asyncio.ensure_future(step) for step in steps[1:]]
+    try:
+        await steps[0]
+    except BaseException:
+        for task in others:
+            task.cancel()
+            task.add_done_callback(_retrieved)  # the first one's failure is the one told
+        raise
+    if others:
+        await asyncio.gather(*others)
+
+
+def _retrieved(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _context_values(

@@ -313,3 +313,31 @@ async def test_a_request_joins_a_shared_fetch_only_while_its_answer_can_be_copie
         "failed": True,
         "cancelled": False,
     }
+
+
+async def test_parallel_steps_run_at_once_and_a_failure_cancels_the_rest() -> None:
+    import asyncio
+
+    from router.executor import together
+
+    started: list[str] = []
+    cancelled: list[str] = []
+
+    async def step(name: str, fail: bool = False) -> None:
+        started.append(name)
+        try:
+            await asyncio.sleep(0 if fail else 0.05)
+        except asyncio.CancelledError:
+            cancelled.append(name)
+            raise
+        if fail:
+            raise RuntimeError(name)
+
+    await together([step("a"), step("b"), step("c")])
+    assert sorted(started) == ["a", "b", "c"] and cancelled == []
+
+    started.clear()
+    with pytest.raises(RuntimeError, match="first"):
+        await together([step("first", fail=True), step("second"), step("third")])
+    await asyncio.sleep(0.01)  # the others' cancellation runs
+    assert sorted(cancelled) == ["second", "third"]
