@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import gc
 import importlib.util
 import json
 import os
@@ -50,7 +49,7 @@ bench_router = importlib.util.module_from_spec(_spec)
 sys.modules["bench_router"] = bench_router
 _spec.loader.exec_module(bench_router)
 
-from router.app import create_router_app, http_transports  # noqa: E402
+from router.app import create_router_app, http_transports, settle_heap  # noqa: E402
 from router.compose import compose  # noqa: E402
 from router.supergraph import load_supergraph  # noqa: E402
 from shared.logging import configure_logging  # noqa: E402
@@ -123,8 +122,7 @@ async def profile(args: argparse.Namespace, urls: dict[str, str]) -> None:
         sent = await call(app, body)
     assert sent[0]["status"] == 200, sent
     assert b'"errors"' not in sent[1]["body"], sent
-    gc.collect()
-    gc.freeze()  # as the app's lifespan does
+    settle_heap()  # as the app's lifespan does
     if args.under_callgrind:
         await callgrind("on")
         await requests(app, body, args.requests)

@@ -213,3 +213,22 @@ async def test_concurrent_identical_requests_share_subgraph_fetches_over_http(
     assert [a.json() for a in answers] == [{"data": {"me": {"name": "Ada"}}}] * 3
     assert len({a.headers["x-request-id"] for a in answers}) == 3
     assert calls == ["accounts"]
+
+
+def test_settling_the_heap_raises_the_young_threshold_and_never_lowers_it() -> None:
+    import gc
+
+    from router.app import GEN0_THRESHOLD, settle_heap
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        settle_heap()
+        assert gc.get_threshold() == (GEN0_THRESHOLD, 10, 10)
+        assert gc.get_freeze_count() > 0
+        gc.set_threshold(50_000, 5, 5)
+        settle_heap()
+        assert gc.get_threshold() == (50_000, 5, 5)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
