@@ -11,7 +11,6 @@ passwords are never logged: `redact` masks any field whose name says it holds on
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import sys
 import time
@@ -21,7 +20,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import structlog
 
 REDACTED = "[redacted]"
@@ -69,38 +67,9 @@ def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
     return event_dict
 
 
-def _json_line(value: Any, **kw: Any) -> str:
-    """A log line's JSON, by orjson (the router writes one per request, and the
-    standard library's encoder was most of that line's cost); by the standard library
-    for what orjson refuses (integers past 64 bits)."""
-    try:
-        return orjson.dumps(
-            value, default=kw.get("default"), option=orjson.OPT_NON_STR_KEYS
-        ).decode()
-    except TypeError:
-        return json.dumps(value, **kw)
-
-
-class StderrLogger:
-    """Writes each line to `sys.stderr` as it is at that moment (tests and daemons
-    replace it), so one logger serves every call."""
-
-    def msg(self, message: str) -> None:
-        stream = sys.stderr
-        stream.write(message + "\n")
-        stream.flush()
-
-    log = debug = info = warn = warning = err = error = critical = exception = fatal = msg
-
-
-_STDERR = StderrLogger()
-
-
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer(serializer=_json_line)
-        if json
-        else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     )
     structlog.configure(
         processors=[
@@ -112,7 +81,8 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=lambda *_: _STDERR,
+        # Resolve sys.stderr at each call, not once: it may be replaced (tests, daemons).
+        logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
         cache_logger_on_first_use=False,
     )
 

@@ -230,5 +230,6 @@ def test_settling_the_heap_raises_the_young_threshold_and_never_lowers_it() -> N
         settle_heap()
         assert gc.get_threshold() == (50_000, 5, 5)
     finally:
-        gc.unfreeze()
+        # Not unfrozen: the next full collection would walk the whole test process's
+        # heap at once, a pause long enough to time out another test's subgraph call.
         gc.set_threshold(*before)
