@@ -55,8 +55,10 @@ from shared.tracing import TracingMiddleware
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
-GEN0_THRESHOLD = 20_000
-"""Allocations between young-generation collections in a serving process (`_lifespan`)."""
+GC_THRESHOLDS = (20_000, 2, 2)
+"""A serving process's collector thresholds (`settle_heap`): a young collection every
+20,000 allocations, not 700; a full one every 80,000, about as often as the defaults'
+70,000, so garbage in cycles lives no longer than it did."""
 
 CLIENT_CLOSED = 499
 """nginx's status for a request whose client went away; nobody reads it."""
@@ -452,13 +454,13 @@ def settle_heap() -> None:
     A request makes thousands of containers (a subgraph answer's dicts, the merged tree,
     the response) that all die by reference count when it ends; a young-generation
     collection every 700 of them walks the trees of every request in flight to find no
-    garbage. Every 20,000: 4% of a `guild` request's instructions fewer
-    (bench/router_profile.py --instructions); cycles are still collected every few
-    requests."""
+    garbage. Every 20,000 (`GC_THRESHOLDS`): 4% of a `guild` request's instructions
+    fewer (bench/router_profile.py --instructions). Thresholds someone raised already
+    are left as they are."""
     gc.collect()
     gc.freeze()
-    threshold = gc.get_threshold()
-    gc.set_threshold(max(threshold[0], GEN0_THRESHOLD), *threshold[1:])
+    if gc.get_threshold()[0] < GC_THRESHOLDS[0]:
+        gc.set_threshold(*GC_THRESHOLDS)
 
 
 @asynccontextmanager

@@ -218,13 +218,13 @@ async def test_concurrent_identical_requests_share_subgraph_fetches_over_http(
 def test_settling_the_heap_raises_the_young_threshold_and_never_lowers_it() -> None:
     import gc
 
-    from router.app import GEN0_THRESHOLD, settle_heap
+    from router.app import GC_THRESHOLDS, settle_heap
 
     before = gc.get_threshold()
     try:
         gc.set_threshold(700, 10, 10)
         settle_heap()
-        assert gc.get_threshold() == (GEN0_THRESHOLD, 10, 10)
+        assert gc.get_threshold() == GC_THRESHOLDS
         assert gc.get_freeze_count() > 0
         gc.set_threshold(50_000, 5, 5)
         settle_heap()
