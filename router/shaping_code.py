@@ -6,9 +6,9 @@ every object the plan ever completes. Profiling the router on list entity fetche
 that walk at a fifth of a request's instructions. A plan used often enough is therefore
 written out once as straight-line code, one statement group per field, with the field's
 kind decided when the code is written: a nullable scalar costs one dictionary lookup
-and one store. The code does exactly what the walk does (the tests of `router.shaping`
-run against both); the walk stays for plans used only a few times, where writing code
-would cost more than it saves.
+and one store. The code does exactly what the walk does (the router's query, federation
+suite, fuzz and shaping tests run both ways: the `shaping_mode` fixture); the walk stays
+for plans used only a few times, where writing code would cost more than it saves.
 
 Only constants chosen by the router go into the code's text (field names through
 `repr`, indexes); everything else (types, selection sets, labels) is passed in by name.
