@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit, batch, metrics
@@ -281,17 +281,33 @@ async def create_sales_order(
     return order
 
 
+# Built once: composing a statement from ORM attributes costs about 0.1 ms of CPU each
+# time, a quarter of an order confirmation's own CPU when these were built per call.
+_ORDER = (
+    select(SalesOrder)
+    .where(SalesOrder.tenant_id == bindparam("tenant"), SalesOrder.id == bindparam("id"))
+    .execution_options(populate_existing=True)
+)
+_ORDER_LOCKED = _ORDER.with_for_update()
+_LINES = (
+    select(SalesOrderLine)
+    .where(
+        SalesOrderLine.tenant_id == bindparam("tenant"),
+        SalesOrderLine.order_id == bindparam("order"),
+    )
+    .order_by(SalesOrderLine.position)
+    .execution_options(populate_existing=True)
+)
+
+
 async def get_order(
     session: AsyncSession, tenant: TenantId, order_id: uuid.UUID, *, lock: bool = False
 ) -> SalesOrder:
     """The order, fresh from the database (locked for update with `lock`); NOT_FOUND at
     `orderId` when it is unknown or another tenant's."""
-    stmt = (
-        select(SalesOrder)
-        .where(SalesOrder.tenant_id == tenant, SalesOrder.id == order_id)
-        .execution_options(populate_existing=True)
+    order = await session.scalar(
+        _ORDER_LOCKED if lock else _ORDER, {"tenant": tenant, "id": order_id}
     )
-    order = await session.scalar(stmt.with_for_update() if lock else stmt)
     if order is None:
         raise not_found("orderId", "sales order")
     return order
@@ -300,12 +316,7 @@ async def get_order(
 async def order_lines(
     session: AsyncSession, tenant: TenantId, order_id: uuid.UUID
 ) -> list[SalesOrderLine]:
-    rows = await session.scalars(
-        select(SalesOrderLine)
-        .where(SalesOrderLine.tenant_id == tenant, SalesOrderLine.order_id == order_id)
-        .order_by(SalesOrderLine.position)
-        .execution_options(populate_existing=True)
-    )
+    rows = await session.scalars(_LINES, {"tenant": tenant, "order": order_id})
     return list(rows.all())
 
 
@@ -458,21 +469,13 @@ async def confirm_sales_order(
         for ln in lines
         if is_stockable(ln)
     ]
-    if demand:
-        try:
-            # A backorder reserves what is free and leaves the rest as stock's open claims,
-            # served oldest first when goods arrive (one statement either way).
-            await stock.reserve(
-                session, tenant, demand=demand_of(order), lines=demand, backorder=allow_backorder
-            )
-        except stock.InsufficientStock as exc:
-            raise await short_of_stock(session, tenant, exc, _needs(demand)) from None
-        except InvalidInput as exc:
-            raise onto_lines(exc, (), "orderId") from None
+    # The order's own writes go first and the reservation last: it locks the stock
+    # levels, which other orders of the same products wait for, and they are then held
+    # only over the reservation and the COMMIT, not over two more round trips. A
+    # shortfall raises, and the transaction (these writes with it) is rolled back.
     order.status = OrderState.CONFIRMED
     order.exchange_rate = rate
     order.confirmed_at = at or dt.datetime.now(dt.UTC)
-    await session.flush()
     await emit(
         session,
         tenant,
@@ -489,6 +492,17 @@ async def confirm_sales_order(
             "creditLimitOverridden": override_credit_limit,
         },
     )
+    if demand:
+        try:
+            # A backorder reserves what is free and leaves the rest as stock's open claims,
+            # served oldest first when goods arrive (one statement either way).
+            await stock.reserve(
+                session, tenant, demand=demand_of(order), lines=demand, backorder=allow_backorder
+            )
+        except stock.InsufficientStock as exc:
+            raise await short_of_stock(session, tenant, exc, _needs(demand)) from None
+        except InvalidInput as exc:
+            raise onto_lines(exc, (), "orderId") from None
     currency = metrics.currency(order.currency)
     metrics.count(session, metrics.ORDERS_CONFIRMED, currency)
     metrics.count(session, metrics.ORDERS_CONFIRMED_VALUE, currency, amount=float(order.total))

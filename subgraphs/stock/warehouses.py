@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +47,15 @@ async def create_warehouse(
     return warehouse
 
 
+_LOCATION_OF_KIND = select(Location.id).where(
+    Location.tenant_id == bindparam("tenant"),
+    Location.warehouse_id == bindparam("warehouse"),
+    Location.kind == bindparam("kind"),
+)
+"""Built once, not per call (about 0.1 ms of CPU each time): every delivery, receipt and
+confirmation asks it."""
+
+
 async def location_of_kind(
     session: AsyncSession, tenant: TenantId, warehouse_id: uuid.UUID, kind: LocationKind
 ) -> uuid.UUID:
@@ -56,11 +65,7 @@ async def location_of_kind(
     if kind not in INTERNAL_KINDS:
         raise InvalidInput.one("kind", Code.NOT_INTERNAL, "Use a warehouse location kind")
     found = await session.scalar(
-        select(Location.id).where(
-            Location.tenant_id == tenant,
-            Location.warehouse_id == warehouse_id,
-            Location.kind == kind,
-        )
+        _LOCATION_OF_KIND, {"tenant": tenant, "warehouse": warehouse_id, "kind": kind}
     )
     if found is None:
         raise not_found("warehouseId", "warehouse")

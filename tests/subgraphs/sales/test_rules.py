@@ -32,6 +32,7 @@ from .conftest import (
     Shop,
     add_customer,
     create_order,
+    event_count,
     levels,
     line,
     make_shop,
@@ -367,6 +368,15 @@ async def test_shortfall_names_products_unless_backorder(
     assert "Widget" in short["errors"][0]["message"]
     assert "130 needed, 100 available" in short["errors"][0]["message"]
     assert await levels(runtime, shop.tenant.id, shop.products["gadget"]) == (D(100), D(0))
+    # The order's own writes go before the reservation: a shortfall takes them back too.
+    async with runtime.db.transaction(shop.tenant.id, readonly=True) as session:
+        still = await sales.get_order(session, shop.tenant.id, uuid.UUID(order["id"]))
+        assert (still.status, still.confirmed_at, still.exchange_rate) == (
+            "QUOTATION",
+            None,
+            None,
+        )
+    assert await event_count(runtime, shop.tenant.id, "order.confirmed") == 0
 
     backorder = (
         await sales_gql(

@@ -119,12 +119,15 @@ async def test_confirming_a_five_line_order_is_a_fixed_number_of_statements(
         counting(runtime, session) as statements,
     ):
         await orders.confirm_sales_order(session, tenant.id, order.id)
-    # The stock part is one statement for all five lines.
+    # The stock part is one statement for all five lines, and the last: the levels it
+    # locks, which confirmations of the same products wait for, are held only from it
+    # to the COMMIT.
     assert statements.count("WITH") == 1
+    assert statements[-1] == "WITH", statements
     assert len(statements) == CONFIRM_STATEMENTS, statements
 
 
 CONFIRM_STATEMENTS = 8
 """Lock the order; the customer (CRM); the exchange rate (the tenant's base currency:
-same currency, no credit limit); the lines; the warehouse's STOCK location; the
-reservation of all lines (one statement); the order update; the outbox event."""
+same currency, no credit limit); the lines; the warehouse's STOCK location; the order
+update; the outbox event; the reservation of all lines (one statement)."""
