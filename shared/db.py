@@ -147,7 +147,10 @@ async def begin(session: AsyncSession, tenant: TenantId | None, *, readonly: boo
         if tenant is not None:
             await bind_tenant(session, tenant)
         return
-    driver._bind_on_begin = str(uuid.UUID(str(tenant)))
+    # Only a UUID's own text goes into the statement: a `uuid.UUID` prints canonically,
+    # anything else is parsed as one first.
+    value = tenant if type(tenant) is uuid.UUID else uuid.UUID(str(tenant))
+    driver._bind_on_begin = str(value)
     try:
         await adapter._start_transaction()
         bound = driver._bind_on_begin is None

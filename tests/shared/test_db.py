@@ -101,3 +101,17 @@ async def test_begin_on_a_started_transaction_binds_with_a_statement(
         assert bound == str(tenant.id)
         assert await session.scalar(text("select count(*) from identity.user")) == 1
         await session.rollback()
+
+
+async def test_begin_sends_only_a_uuids_own_text(runtime: Runtime, tenant: TenantHandle) -> None:
+    # A tenant that is not a `uuid.UUID` is parsed as one before it goes into BEGIN's text.
+    forged = f"{tenant.id}', true); SELECT set_config('app.tenant_id', '{uuid.uuid4()}"
+    async with runtime.db.sessions() as session:
+        with pytest.raises(ValueError):
+            await begin(session, forged)  # type: ignore[arg-type]
+        await session.rollback()
+    async with runtime.db.sessions() as session:
+        await begin(session, str(tenant.id).upper())  # type: ignore[arg-type]
+        bound = await session.scalar(text("select current_setting('app.tenant_id')"))
+        assert bound == str(tenant.id)
+        await session.rollback()
